@@ -1,0 +1,277 @@
+// Package core is the engine of gofutures: the future state machine and its
+// waiters, the thread-pool scheduler and the process-pool dispatcher. It is
+// pure Go: it knows nothing of cgo or Python. Values that belong to Python
+// (results, callables) never live here; a Future carries only its state, the
+// waiters registered on it, and, for process pools, the result bytes.
+package core
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// State is a future's state, with the same five values and the same
+// transitions as concurrent.futures._base.
+type State uint32
+
+const (
+	Pending State = iota
+	Running
+	Cancelled
+	CancelledAndNotified
+	Finished
+)
+
+var stateNames = [...]string{"PENDING", "RUNNING", "CANCELLED", "CANCELLED_AND_NOTIFIED", "FINISHED"}
+
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "UNKNOWN"
+}
+
+// Done reports whether s is one of the states in which Future.done() is true.
+func (s State) Done() bool { return s >= Cancelled }
+
+// Notified reports whether s is one of the states that wait() and
+// as_completed() count as completed (CANCELLED is not: its waiters are told
+// only when the executor calls SetRunningOrNotifyCancel).
+func (s State) Notified() bool { return s >= CancelledAndNotified }
+
+// Outcome is what a waiter is told about a future that completed.
+type Outcome uint8
+
+const (
+	OutcomeResult Outcome = iota
+	OutcomeException
+	OutcomeCancelled
+)
+
+// ErrInvalidState is returned by Finish when the future is already finished
+// or cancelled (the stdlib raises InvalidStateError then).
+var ErrInvalidState = errors.New("invalid state")
+
+// ErrUnexpectedState is returned by SetRunningOrNotifyCancel when the future
+// is neither PENDING nor CANCELLED (the stdlib raises RuntimeError then).
+var ErrUnexpectedState = errors.New("future in unexpected state")
+
+// Future is the state of one concurrent.futures.Future.
+//
+// Every transition happens under mu. state is also stored atomically so that
+// State() is a single load.
+type Future struct {
+	mu      sync.Mutex
+	state   atomic.Uint32
+	failed  bool          // finished through SetException
+	done    chan struct{} // closed on the first move to a Done state; made on demand
+	closed  bool          // done has been closed, or would have been
+	waiters []waiterRef   // wait()/as_completed() registrations; dropped once notified
+
+	// listeners is set when the Python side has done-callbacks or stdlib
+	// waiters to run; a completion made by Go without the GIL (process pools)
+	// then hands the future to OnListeners.
+	listeners bool
+
+	// Payload holds a process-pool result (pickled bytes) until a Python
+	// thread decodes it. Guarded by mu.
+	payload []byte
+}
+
+type waiterRef struct {
+	w   *Waiter
+	idx int
+}
+
+// NewFuture returns a PENDING future.
+func NewFuture() *Future { return &Future{} }
+
+// State returns the current state.
+func (f *Future) State() State { return State(f.state.Load()) }
+
+// Failed reports whether the future finished with an exception.
+func (f *Future) Failed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failed
+}
+
+func (f *Future) setState(s State) { f.state.Store(uint32(s)) }
+
+// wakeLocked closes the done channel (waking result() waiters). mu held.
+func (f *Future) wakeLocked() {
+	if !f.closed {
+		f.closed = true
+		if f.done != nil {
+			close(f.done)
+		}
+	}
+}
+
+// notifyLocked tells every registered waiter and forgets them: a future is
+// notified at most once (CANCELLED -> CANCELLED_AND_NOTIFIED, or -> FINISHED).
+func (f *Future) notifyLocked(o Outcome) {
+	for _, r := range f.waiters {
+		r.w.notify(r.idx, o)
+	}
+	f.waiters = nil
+}
+
+// Cancel moves a PENDING future to CANCELLED. It returns whether the future
+// is cancelled afterwards, and whether this call cancelled it (the caller
+// then runs the done-callbacks).
+func (f *Future) Cancel() (cancelled, transitioned bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch f.State() {
+	case Running, Finished:
+		return false, false
+	case Cancelled, CancelledAndNotified:
+		return true, false
+	}
+	f.setState(Cancelled)
+	f.wakeLocked()
+	return true, true
+}
+
+// SetRunningOrNotifyCancel moves PENDING to RUNNING (true), or CANCELLED to
+// CANCELLED_AND_NOTIFIED, telling the waiters (false). Any other state is an
+// error, as in the stdlib.
+func (f *Future) SetRunningOrNotifyCancel() (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch f.State() {
+	case Cancelled:
+		f.setState(CancelledAndNotified)
+		f.notifyLocked(OutcomeCancelled)
+		return false, nil
+	case Pending:
+		f.setState(Running)
+		return true, nil
+	}
+	return false, ErrUnexpectedState
+}
+
+// Finish moves a PENDING or RUNNING future to FINISHED, with a result
+// (failed=false) or an exception (failed=true), and tells its waiters.
+func (f *Future) Finish(failed bool) error {
+	return f.FinishPayload(failed, nil)
+}
+
+// FinishPayload is Finish that also stores the result bytes.
+func (f *Future) FinishPayload(failed bool, payload []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.State().Done() {
+		return ErrInvalidState
+	}
+	f.failed = failed
+	f.payload = payload
+	f.setState(Finished)
+	if failed {
+		f.notifyLocked(OutcomeException)
+	} else {
+		f.notifyLocked(OutcomeResult)
+	}
+	f.wakeLocked()
+	return nil
+}
+
+// Force sets the state directly, for code that assigns the stdlib's private
+// _state attribute. Waiters are told if the new state is a notified one.
+func (f *Future) Force(s State, failed bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failed = failed
+	f.setState(s)
+	if s.Done() {
+		f.wakeLocked()
+	} else if f.closed {
+		// Back to a live state: later waits must block again.
+		f.closed = false
+		f.done = nil
+	}
+	switch s {
+	case CancelledAndNotified:
+		f.notifyLocked(OutcomeCancelled)
+	case Finished:
+		if failed {
+			f.notifyLocked(OutcomeException)
+		} else {
+			f.notifyLocked(OutcomeResult)
+		}
+	}
+}
+
+// TakePayload returns the stored result bytes and forgets them.
+func (f *Future) TakePayload() []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.payload
+	f.payload = nil
+	return p
+}
+
+// AddListener records that the Python side holds done-callbacks or stdlib
+// waiters, unless the future is already done; it returns whether it was
+// done (the caller then runs the callback at once, as the stdlib does).
+func (f *Future) AddListener() (done bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.State().Done() {
+		return true
+	}
+	f.listeners = true
+	return false
+}
+
+// HasListeners reports whether AddListener was called while pending.
+func (f *Future) HasListeners() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.listeners
+}
+
+// doneChan returns the channel closed when the future is done, or nil if it
+// is done already.
+func (f *Future) doneChan() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return nil
+	}
+	if f.done == nil {
+		f.done = make(chan struct{})
+	}
+	return f.done
+}
+
+// Wait blocks until the future is done (CANCELLED, CANCELLED_AND_NOTIFIED or
+// FINISHED) or the timeout passes; a negative timeout waits forever. It
+// reports whether the future is done.
+func (f *Future) Wait(timeout time.Duration) bool {
+	if f.State().Done() {
+		return true
+	}
+	ch := f.doneChan()
+	if ch == nil {
+		return true
+	}
+	if timeout < 0 {
+		<-ch
+		return true
+	}
+	if timeout == 0 {
+		return f.State().Done()
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return f.State().Done()
+	}
+}

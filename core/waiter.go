@@ -1,0 +1,199 @@
+package core
+
+import (
+	"sync"
+	"time"
+)
+
+// WaitKind selects when a Waiter fires, as the return_when argument of
+// concurrent.futures.wait (plus the as_completed mode).
+type WaitKind int
+
+const (
+	AsCompleted WaitKind = iota
+	FirstCompleted
+	FirstException
+	AllCompleted
+)
+
+// Waiter is one registration that covers a whole set of futures: wait() and
+// as_completed() make one, register it on every future of the set, and block
+// on it. Members are named by their index in the caller's set, so futures
+// that live outside this package (plain concurrent.futures.Future objects,
+// bridged by the caller) can report through Notify too.
+//
+// Its firing rules are those of the stdlib's _AsCompletedWaiter,
+// _FirstCompletedWaiter and _AllCompletedWaiter.
+type Waiter struct {
+	mu       sync.Mutex
+	kind     WaitKind
+	pending  int   // AllCompleted/FirstException: members not yet notified (+1 until Arm)
+	finished []int // indices in completion order, not yet taken
+	fired    bool
+	signal   chan struct{} // holds a token while fired
+	regs     []*Future     // futures this waiter is registered on
+}
+
+// NewWaiter returns a waiter of the given kind. Register members, then Arm.
+func NewWaiter(kind WaitKind) *Waiter {
+	return &Waiter{kind: kind, pending: 1, signal: make(chan struct{}, 1)}
+}
+
+// Register adds f as member idx. If f is already completed for wait()'s
+// purposes (CANCELLED_AND_NOTIFIED or FINISHED) it is not registered and
+// Register returns true, with its outcome.
+func (w *Waiter) Register(f *Future, idx int) (already bool, o Outcome) {
+	f.mu.Lock()
+	s := f.State()
+	if s.Notified() {
+		o = OutcomeResult
+		if s == CancelledAndNotified {
+			o = OutcomeCancelled
+		} else if f.failed {
+			o = OutcomeException
+		}
+		f.mu.Unlock()
+		return true, o
+	}
+	f.waiters = append(f.waiters, waiterRef{w, idx})
+	// Count the member before f can notify: lock order is f.mu then w.mu,
+	// as in notifyLocked.
+	w.mu.Lock()
+	w.pending++
+	w.regs = append(w.regs, f)
+	w.mu.Unlock()
+	f.mu.Unlock()
+	return false, 0
+}
+
+// AddExternal counts n members that report through Notify rather than
+// through a registered Future.
+func (w *Waiter) AddExternal(n int) {
+	w.mu.Lock()
+	w.pending += n
+	w.mu.Unlock()
+}
+
+// Arm ends registration: from now on an AllCompleted waiter may fire when
+// its pending count reaches zero.
+func (w *Waiter) Arm() {
+	w.mu.Lock()
+	w.pending--
+	if w.pending <= 0 && (w.kind == AllCompleted || w.kind == FirstException) {
+		w.fireLocked()
+	}
+	w.mu.Unlock()
+}
+
+func (w *Waiter) fireLocked() {
+	if !w.fired {
+		w.fired = true
+		select {
+		case w.signal <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Notify reports that member idx completed.
+func (w *Waiter) Notify(idx int, o Outcome) { w.notify(idx, o) }
+
+func (w *Waiter) notify(idx int, o Outcome) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.finished = append(w.finished, idx)
+	switch w.kind {
+	case AsCompleted, FirstCompleted:
+		w.fireLocked()
+	case FirstException:
+		if o == OutcomeException {
+			w.fireLocked()
+			return
+		}
+		fallthrough
+	case AllCompleted:
+		w.pending--
+		if w.pending <= 0 {
+			w.fireLocked()
+		}
+	}
+}
+
+// Wait blocks until the waiter fires or the timeout passes (negative: no
+// limit). It reports whether it fired.
+func (w *Waiter) Wait(timeout time.Duration) bool {
+	w.mu.Lock()
+	fired := w.fired
+	w.mu.Unlock()
+	if fired {
+		return true
+	}
+	if timeout == 0 {
+		return false
+	}
+	if timeout < 0 {
+		<-w.signal
+		w.signal <- struct{}{} // keep the token: fired stays observable
+		return true
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-w.signal:
+		w.signal <- struct{}{}
+		return true
+	case <-t.C:
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.fired
+	}
+}
+
+// Take returns the members notified since the last Take, in completion
+// order, and re-arms the waiter (the stdlib's event.clear()).
+func (w *Waiter) Take() []int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := w.finished
+	w.finished = nil
+	if w.fired {
+		w.fired = false
+		select {
+		case <-w.signal:
+		default:
+		}
+	}
+	return out
+}
+
+// Finished returns how many members have been notified and not yet taken.
+func (w *Waiter) Finished() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.finished)
+}
+
+// Close unregisters the waiter from every future it is still registered on.
+func (w *Waiter) Close() {
+	w.mu.Lock()
+	regs := w.regs
+	w.regs = nil
+	w.mu.Unlock()
+	for _, f := range regs {
+		f.mu.Lock()
+		ws := f.waiters
+		for i := 0; i < len(ws); i++ {
+			if ws[i].w == w {
+				ws[i] = ws[len(ws)-1]
+				ws[len(ws)-1] = waiterRef{}
+				ws = ws[:len(ws)-1]
+				i--
+			}
+		}
+		if len(ws) == 0 {
+			ws = nil
+		}
+		f.waiters = ws
+		f.mu.Unlock()
+	}
+}

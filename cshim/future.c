@@ -1,0 +1,584 @@
+/* gofutures.Future: a concurrent.futures.Future whose state machine lives
+ * in Go (core.Future, reached through the handle f->h).
+ *
+ * The C object owns the Python values (result, exception, callbacks) and
+ * shows them to the cycle collector. Every transition is made in Go while
+ * this thread holds the GIL, and the values are stored before the GIL is
+ * released, so a thread woken by Go (which must take the GIL to read them)
+ * always sees them.
+ *
+ * The stdlib's private protocol is honoured for code that drives futures
+ * the way concurrent.futures._base does (its own wait()/as_completed(),
+ * asyncio): _state, _condition, _waiters, _result, _exception,
+ * _done_callbacks and _invoke_callbacks exist. The condition and the waiter
+ * list are made only when first read; once they exist, transitions take the
+ * condition and tell the waiters, exactly as the stdlib does.
+ */
+#include "gofutures.h"
+#include "structmember.h"
+
+static const char *const state_desc[5] = {
+    "pending", "running", "cancelled", "cancelled", "finished"};
+
+/* ---- allocation ------------------------------------------------------- */
+
+static PyObject *future_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    FutureObject *f = (FutureObject *)type->tp_alloc(type, 0);
+    if (!f)
+        return NULL;
+    f->h = gf_fut_new();
+    return (PyObject *)f;
+}
+
+FutureObject *gf_future_alloc(void)
+{
+    return (FutureObject *)future_new(GfFuture_Type, NULL, NULL);
+}
+
+static int future_init(PyObject *self, PyObject *args, PyObject *kw)
+{
+    if (PyTuple_GET_SIZE(args) != 0 || (kw && PyDict_GET_SIZE(kw) != 0)) {
+        PyErr_Format(PyExc_TypeError,
+                     "Future.__init__() takes 1 positional argument but %zd were given",
+                     PyTuple_GET_SIZE(args) + 1);
+        return -1;
+    }
+    return 0;
+}
+
+static int future_traverse(FutureObject *f, visitproc visit, void *arg)
+{
+    Py_VISIT(f->result);
+    Py_VISIT(f->exception);
+    Py_VISIT(f->callbacks);
+    Py_VISIT(f->condition);
+    Py_VISIT(f->waiters);
+    Py_VISIT(f->dict);
+    Py_VISIT(f->fn);
+    Py_VISIT(f->args);
+    Py_VISIT(f->kwargs);
+    return 0;
+}
+
+static int future_clear(FutureObject *f)
+{
+    Py_CLEAR(f->result);
+    Py_CLEAR(f->exception);
+    Py_CLEAR(f->callbacks);
+    Py_CLEAR(f->condition);
+    Py_CLEAR(f->waiters);
+    Py_CLEAR(f->dict);
+    Py_CLEAR(f->fn);
+    Py_CLEAR(f->args);
+    Py_CLEAR(f->kwargs);
+    return 0;
+}
+
+static void future_dealloc(FutureObject *f)
+{
+    PyObject_GC_UnTrack(f);
+    if (f->weakreflist)
+        PyObject_ClearWeakRefs((PyObject *)f);
+    future_clear(f);
+    if (f->h) {
+        gf_fut_free(f->h);   /* releases the Go future's handle */
+        f->h = 0;
+    }
+    Py_TYPE(f)->tp_free((PyObject *)f);
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static inline int state_of(FutureObject *f) { return gf_fut_state(f->h); }
+
+void gf_log_current_exception(const char *fmt, PyObject *arg)
+{
+    PyObject *t, *v, *tb, *ot, *ov, *otb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (tb && v)
+        PyException_SetTraceback(v, tb);
+    /* LOGGER.exception() reads sys.exc_info(): make the error the handled
+     * exception for the duration of the call. */
+    PyErr_GetExcInfo(&ot, &ov, &otb);
+    PyErr_SetExcInfo(t, v, tb);
+    PyObject *r = PyObject_CallMethod(gf_LOGGER, "exception", "sO", fmt, arg);
+    if (r)
+        Py_DECREF(r);
+    else
+        PyErr_Clear();
+    PyErr_SetExcInfo(ot, ov, otb);
+}
+
+/* Takes f->condition when the stdlib protocol is in use. */
+static int cond_enter(FutureObject *f)
+{
+    if (!f->condition)
+        return 0;
+    PyObject *r = PyObject_CallMethod(f->condition, "acquire", NULL);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    return 1;
+}
+
+/* Releases what cond_enter took, after notify_all() when asked. Keeps an
+ * exception that is already set. */
+static void cond_exit(FutureObject *f, int taken, int notify)
+{
+    if (taken <= 0)
+        return;
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyObject *r;
+    if (notify) {
+        r = PyObject_CallMethod(f->condition, "notify_all", NULL);
+        if (r) Py_DECREF(r); else PyErr_Clear();
+    }
+    r = PyObject_CallMethod(f->condition, "release", NULL);
+    if (r) Py_DECREF(r); else PyErr_Clear();
+    PyErr_Restore(t, v, tb);
+}
+
+/* Tells the stdlib-protocol waiters (in _waiters) about a completion. */
+static int notify_py_waiters(FutureObject *f, const char *method)
+{
+    if (!f->waiters || PyList_GET_SIZE(f->waiters) == 0)
+        return 0;
+    PyObject *snapshot = PyList_GetSlice(f->waiters, 0, PY_SSIZE_T_MAX);
+    if (!snapshot)
+        return -1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(snapshot); i++) {
+        PyObject *r = PyObject_CallMethod(PyList_GET_ITEM(snapshot, i), method, "O", (PyObject *)f);
+        if (!r) {
+            Py_DECREF(snapshot);
+            return -1;
+        }
+        Py_DECREF(r);
+    }
+    Py_DECREF(snapshot);
+    return 0;
+}
+
+/* Runs the done-callbacks once, as _invoke_callbacks does: an Exception is
+ * logged and the next callback runs; a BaseException propagates. The list
+ * is dropped afterwards (a done future runs new callbacks at once). */
+static int invoke_callbacks(FutureObject *f)
+{
+    PyObject *cbs = f->callbacks;
+    if (!cbs)
+        return 0;
+    f->callbacks = NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(cbs); i++) {
+        PyObject *cb = Py_NewRef(PyList_GET_ITEM(cbs, i));
+        PyObject *r = PyObject_CallOneArg(cb, (PyObject *)f);
+        Py_DECREF(cb);
+        if (r) {
+            Py_DECREF(r);
+        } else if (PyErr_ExceptionMatches(PyExc_Exception)) {
+            gf_log_current_exception("exception calling callback for %r", (PyObject *)f);
+        } else {
+            Py_DECREF(cbs);
+            return -1;
+        }
+    }
+    Py_DECREF(cbs);
+    return 0;
+}
+
+static PyObject *future_repr(FutureObject *f);
+
+static void set_invalid_state(FutureObject *f)
+{
+    PyObject *r = future_repr(f);
+    if (!r)
+        return;
+    PyErr_Format(gf_InvalidStateError, "%U: %U", gf_state_str[state_of(f)], r);
+    Py_DECREF(r);
+}
+
+/* Finishes f with a result, or with exc when exc is not NULL. Raises
+ * InvalidStateError if f is already done. */
+int gf_future_finish(FutureObject *f, PyObject *result, PyObject *exc)
+{
+    int taken = cond_enter(f);
+    if (taken < 0)
+        return -1;
+    if (gf_fut_finish(f->h, exc != NULL) < 0) {
+        cond_exit(f, taken, 0);
+        set_invalid_state(f);
+        return -1;
+    }
+    /* Go has woken its waiters; they need the GIL we hold to read these. */
+    if (exc)
+        Py_XSETREF(f->exception, Py_NewRef(exc));
+    else
+        Py_XSETREF(f->result, Py_NewRef(result));
+    int rc = notify_py_waiters(f, exc ? "add_exception" : "add_result");
+    cond_exit(f, taken, 1);
+    if (rc < 0)
+        return -1;
+    return invoke_callbacks(f);
+}
+
+/* cancel(): 1 cancelled, 0 not, -1 error. */
+int gf_future_cancel(FutureObject *f)
+{
+    int taken = cond_enter(f);
+    if (taken < 0)
+        return -1;
+    int rc = gf_fut_cancel(f->h);
+    cond_exit(f, taken, rc == 2);
+    if (rc == 0)
+        return 0;
+    if (rc == 2 && invoke_callbacks(f) < 0)
+        return -1;
+    return 1;
+}
+
+/* set_running_or_notify_cancel(): 1 running, 0 cancelled, -1 error. */
+int gf_future_set_running(FutureObject *f)
+{
+    int taken = cond_enter(f);
+    if (taken < 0)
+        return -1;
+    int rc = gf_fut_set_running(f->h);
+    if (rc == 0 && notify_py_waiters(f, "add_cancelled") < 0) {
+        cond_exit(f, taken, 0);
+        return -1;
+    }
+    cond_exit(f, taken, 0);
+    if (rc < 0) {
+        PyObject *id = PyLong_FromVoidPtr(f);
+        PyObject *r = id ? PyObject_CallMethod(gf_LOGGER, "critical", "sOO",
+                                               "Future %s in unexpected state: %s", id,
+                                               gf_state_str[state_of(f)]) : NULL;
+        Py_XDECREF(r);
+        Py_XDECREF(id);
+        PyErr_Clear();
+        PyErr_SetString(PyExc_RuntimeError, "Future in unexpected state");
+        return -1;
+    }
+    return rc;
+}
+
+/* Raises the stored exception the way `raise self._exception` does. */
+static PyObject *raise_stored(PyObject *exc)
+{
+    if (PyExceptionInstance_Check(exc))
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    else if (PyExceptionClass_Check(exc))
+        PyErr_SetNone(exc);
+    else
+        PyErr_SetString(PyExc_TypeError, "exceptions must derive from BaseException");
+    return NULL;
+}
+
+static int has_exception(FutureObject *f)
+{
+    return f->exception && f->exception != Py_None;
+}
+
+static int wait_done(uintptr_t h, int64_t ns) { return gf_fut_wait(h, ns); }
+
+/* Waits for f to be done within timeout; 1 done, 0 timeout, -1 error. */
+static int wait_for(FutureObject *f, PyObject *timeout)
+{
+    int st = state_of(f);
+    if (st >= ST_CANCELLED)
+        return 1;
+    int64_t ns;
+    if (gf_parse_timeout(timeout, &ns) < 0)
+        return -1;
+    return gf_block(wait_done, f->h, ns);
+}
+
+/* ---- public methods ---------------------------------------------------- */
+
+static PyObject *future_cancel(FutureObject *f, PyObject *unused)
+{
+    int r = gf_future_cancel(f);
+    if (r < 0)
+        return NULL;
+    return PyBool_FromLong(r);
+}
+
+static PyObject *future_cancelled(FutureObject *f, PyObject *unused)
+{
+    int st = state_of(f);
+    return PyBool_FromLong(st == ST_CANCELLED || st == ST_CANCELLED_AND_NOTIFIED);
+}
+
+static PyObject *future_running(FutureObject *f, PyObject *unused)
+{
+    return PyBool_FromLong(state_of(f) == ST_RUNNING);
+}
+
+static PyObject *future_done(FutureObject *f, PyObject *unused)
+{
+    return PyBool_FromLong(state_of(f) >= ST_CANCELLED);
+}
+
+static PyObject *result_or_exception(FutureObject *f, PyObject *timeout, int want_result)
+{
+    int r = wait_for(f, timeout);
+    if (r < 0)
+        return NULL;
+    int st = state_of(f);
+    if (st == ST_CANCELLED || st == ST_CANCELLED_AND_NOTIFIED) {
+        PyErr_SetNone(gf_CancelledError);
+        return NULL;
+    }
+    if (st != ST_FINISHED) {
+        PyErr_SetNone(gf_TimeoutError);
+        return NULL;
+    }
+    if (!want_result)
+        return Py_NewRef(f->exception ? f->exception : Py_None);
+    if (has_exception(f))
+        return raise_stored(f->exception);
+    return Py_NewRef(f->result ? f->result : Py_None);
+}
+
+static PyObject *future_result(FutureObject *f, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"timeout", NULL};
+    PyObject *timeout = Py_None;
+    if (nargs == 1 && !kwnames) {
+        timeout = args[0];
+    } else if (nargs || kwnames) {
+        /* Slow path: a keyword or a wrong count. */
+        PyObject *tup = PyTuple_New(nargs);
+        if (!tup)
+            return NULL;
+        for (Py_ssize_t i = 0; i < nargs; i++)
+            PyTuple_SET_ITEM(tup, i, Py_NewRef(args[i]));
+        PyObject *kw = NULL;
+        if (kwnames) {
+            kw = PyDict_New();
+            for (Py_ssize_t i = 0; kw && i < PyTuple_GET_SIZE(kwnames); i++)
+                if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0)
+                    Py_CLEAR(kw);
+            if (!kw) {
+                Py_DECREF(tup);
+                return NULL;
+            }
+        }
+        int ok = PyArg_ParseTupleAndKeywords(tup, kw, "|O:result", (char **)names, &timeout);
+        Py_DECREF(tup);
+        Py_XDECREF(kw);
+        if (!ok)
+            return NULL;
+    }
+    return result_or_exception(f, timeout, 1);
+}
+
+static PyObject *future_exception(FutureObject *f, PyObject *args, PyObject *kw)
+{
+    static char *names[] = {"timeout", NULL};
+    PyObject *timeout = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:exception", names, &timeout))
+        return NULL;
+    return result_or_exception(f, timeout, 0);
+}
+
+static PyObject *future_add_done_callback(FutureObject *f, PyObject *fn)
+{
+    if (!gf_fut_add_listener(f->h)) {
+        /* Still pending: Go now knows that callbacks wait on this future. */
+        if (!f->callbacks && !(f->callbacks = PyList_New(0)))
+            return NULL;
+        if (PyList_Append(f->callbacks, fn) < 0)
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *r = PyObject_CallOneArg(fn, (PyObject *)f);
+    if (r)
+        Py_DECREF(r);
+    else if (PyErr_ExceptionMatches(PyExc_Exception))
+        gf_log_current_exception("exception calling callback for %r", (PyObject *)f);
+    else
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *future_set_running_or_notify_cancel(FutureObject *f, PyObject *unused)
+{
+    int r = gf_future_set_running(f);
+    if (r < 0)
+        return NULL;
+    return PyBool_FromLong(r);
+}
+
+static PyObject *future_set_result(FutureObject *f, PyObject *result)
+{
+    if (gf_future_finish(f, result, NULL) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *future_set_exception(FutureObject *f, PyObject *exc)
+{
+    if (gf_future_finish(f, NULL, exc) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *future_invoke_callbacks_meth(FutureObject *f, PyObject *unused)
+{
+    if (invoke_callbacks(f) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *future_repr(FutureObject *f)
+{
+    PyObject *name = PyObject_GetAttrString((PyObject *)Py_TYPE(f), "__name__");
+    if (!name)
+        return NULL;
+    int st = state_of(f);
+    PyObject *r;
+    if (st == ST_FINISHED) {
+        int raised = f->exception && PyObject_IsTrue(f->exception) > 0;
+        PyObject *val = raised ? f->exception : (f->result ? f->result : Py_None);
+        r = PyUnicode_FromFormat("<%U at %p state=%s %s %s>", name, f, state_desc[st],
+                                 raised ? "raised" : "returned", _PyType_Name(Py_TYPE(val)));
+    } else {
+        r = PyUnicode_FromFormat("<%U at %p state=%s>", name, f, state_desc[st]);
+    }
+    Py_DECREF(name);
+    return r;
+}
+
+/* ---- the stdlib's private attributes ----------------------------------- */
+
+static PyObject *get_state(FutureObject *f, void *c)
+{
+    return Py_NewRef(gf_state_str[state_of(f)]);
+}
+
+static int set_state(FutureObject *f, PyObject *v, void *c)
+{
+    if (!v) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete _state");
+        return -1;
+    }
+    for (int i = 0; i < 5; i++) {
+        int eq = PyObject_RichCompareBool(v, gf_state_str[i], Py_EQ);
+        if (eq < 0)
+            return -1;
+        if (eq) {
+            gf_fut_force(f->h, i, has_exception(f));
+            return 0;
+        }
+    }
+    PyErr_Format(PyExc_ValueError, "unknown future state: %R", v);
+    return -1;
+}
+
+static PyObject *get_result(FutureObject *f, void *c)
+{
+    return Py_NewRef(f->result ? f->result : Py_None);
+}
+
+static int set_result_attr(FutureObject *f, PyObject *v, void *c)
+{
+    Py_XSETREF(f->result, Py_XNewRef(v));
+    return 0;
+}
+
+static PyObject *get_exception(FutureObject *f, void *c)
+{
+    return Py_NewRef(f->exception ? f->exception : Py_None);
+}
+
+static int set_exception_attr(FutureObject *f, PyObject *v, void *c)
+{
+    Py_XSETREF(f->exception, Py_XNewRef(v));
+    gf_fut_force(f->h, state_of(f), has_exception(f));
+    return 0;
+}
+
+static PyObject *get_condition(FutureObject *f, void *c)
+{
+    if (!f->condition) {
+        f->condition = PyObject_CallNoArgs(gf_threading_Condition);
+        if (!f->condition)
+            return NULL;
+    }
+    return Py_NewRef(f->condition);
+}
+
+static PyObject *get_waiters(FutureObject *f, void *c)
+{
+    if (!f->waiters && !(f->waiters = PyList_New(0)))
+        return NULL;
+    return Py_NewRef(f->waiters);
+}
+
+static PyObject *get_callbacks(FutureObject *f, void *c)
+{
+    if (!f->callbacks && !(f->callbacks = PyList_New(0)))
+        return NULL;
+    return Py_NewRef(f->callbacks);
+}
+
+static int set_callbacks(FutureObject *f, PyObject *v, void *c)
+{
+    if (v && !PyList_Check(v)) {
+        PyErr_SetString(PyExc_TypeError, "_done_callbacks must be a list");
+        return -1;
+    }
+    Py_XSETREF(f->callbacks, Py_XNewRef(v));
+    return 0;
+}
+
+static PyGetSetDef future_getset[] = {
+    {"_state", (getter)get_state, (setter)set_state, NULL, NULL},
+    {"_result", (getter)get_result, (setter)set_result_attr, NULL, NULL},
+    {"_exception", (getter)get_exception, (setter)set_exception_attr, NULL, NULL},
+    {"_condition", (getter)get_condition, NULL, NULL, NULL},
+    {"_waiters", (getter)get_waiters, NULL, NULL, NULL},
+    {"_done_callbacks", (getter)get_callbacks, (setter)set_callbacks, NULL, NULL},
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
+    {NULL}};
+
+static PyMethodDef future_methods[] = {
+    {"cancel", (PyCFunction)future_cancel, METH_NOARGS,
+     "Cancel the future if possible.\n\nReturns True if the future was cancelled, False otherwise."},
+    {"cancelled", (PyCFunction)future_cancelled, METH_NOARGS, "Return True if the future was cancelled."},
+    {"running", (PyCFunction)future_running, METH_NOARGS, "Return True if the future is currently executing."},
+    {"done", (PyCFunction)future_done, METH_NOARGS, "Return True if the future was cancelled or finished executing."},
+    {"result", (PyCFunction)(void (*)(void))future_result, METH_FASTCALL | METH_KEYWORDS,
+     "result(timeout=None)\n--\n\nReturn the result of the call that the future represents."},
+    {"exception", (PyCFunction)(void (*)(void))future_exception, METH_VARARGS | METH_KEYWORDS,
+     "exception(timeout=None)\n--\n\nReturn the exception raised by the call that the future represents."},
+    {"add_done_callback", (PyCFunction)future_add_done_callback, METH_O,
+     "Attaches a callable that will be called when the future finishes."},
+    {"set_running_or_notify_cancel", (PyCFunction)future_set_running_or_notify_cancel, METH_NOARGS,
+     "Mark the future as running or process any cancel notifications."},
+    {"set_result", (PyCFunction)future_set_result, METH_O,
+     "Sets the return value of work associated with the future."},
+    {"set_exception", (PyCFunction)future_set_exception, METH_O,
+     "Sets the result of the future as being the given exception."},
+    {"_invoke_callbacks", (PyCFunction)future_invoke_callbacks_meth, METH_NOARGS, NULL},
+    {NULL}};
+
+PyTypeObject GfFutureBase_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "gofutures._gofutures.FutureBase",
+    .tp_basicsize = sizeof(FutureObject),
+    .tp_dealloc = (destructor)future_dealloc,
+    .tp_repr = (reprfunc)future_repr,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "The C part of gofutures.Future; its state lives in the Go core.",
+    .tp_traverse = (traverseproc)future_traverse,
+    .tp_clear = (inquiry)future_clear,
+    .tp_weaklistoffset = offsetof(FutureObject, weakreflist),
+    .tp_methods = future_methods,
+    .tp_getset = future_getset,
+    .tp_dictoffset = offsetof(FutureObject, dict),
+    .tp_init = future_init,
+    .tp_new = future_new,
+};

@@ -1,0 +1,87 @@
+/* Shared declarations of the C shim: the extension module that puts the Go
+ * core (libgofutures.a, declared in the generated libgofutures.h) behind
+ * CPython objects.
+ *
+ * Ownership rules used throughout:
+ *  - Go objects are reached only through cgo handles (uintptr_t); the C
+ *    object that received a handle frees it in its dealloc.
+ *  - Python objects are owned by C objects only (never by Go), so that the
+ *    cycle collector sees them through tp_traverse.
+ *  - Every gf_* call into Go that may block is made with the GIL released
+ *    (gf_block); every other gf_* call is short and made with the GIL held.
+ */
+#ifndef GOFUTURES_H
+#define GOFUTURES_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include "libgofutures.h"
+
+#if PY_VERSION_HEX < 0x030A0000
+static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
+static inline PyObject *Py_XNewRef(PyObject *o) { Py_XINCREF(o); return o; }
+#endif
+
+/* Future states: the values of core.State. */
+enum { ST_PENDING, ST_RUNNING, ST_CANCELLED, ST_CANCELLED_AND_NOTIFIED, ST_FINISHED };
+/* Waiter outcomes: core.Outcome. */
+enum { OUT_RESULT, OUT_EXCEPTION, OUT_CANCELLED };
+/* Wait kinds: core.WaitKind. */
+enum { WK_AS_COMPLETED, WK_FIRST_COMPLETED, WK_FIRST_EXCEPTION, WK_ALL_COMPLETED };
+
+typedef struct {
+    PyObject_HEAD
+    uintptr_t h;            /* core.Future handle, owned */
+    PyObject *result;       /* set when FINISHED without exception */
+    PyObject *exception;    /* set when FINISHED with exception */
+    PyObject *callbacks;    /* list of done-callbacks, or NULL */
+    PyObject *condition;    /* threading.Condition, made when _condition is read */
+    PyObject *waiters;      /* list of stdlib-protocol waiters, made when _waiters is read */
+    PyObject *dict;
+    PyObject *weakreflist;
+    /* The call a thread pool runs for this future; cleared once run. */
+    PyObject *fn, *args, *kwargs;
+} FutureObject;
+
+extern PyTypeObject GfFutureBase_Type;
+/* gofutures.Future: class Future(FutureBase, concurrent.futures.Future). */
+extern PyTypeObject *GfFuture_Type;
+#define GfFuture_Check(o) PyObject_TypeCheck((o), &GfFutureBase_Type)
+
+/* Objects of concurrent.futures, looked up once at module init. */
+extern PyObject *gf_CancelledError, *gf_TimeoutError, *gf_InvalidStateError;
+extern PyObject *gf_BrokenThreadPool, *gf_LOGGER, *gf_DoneAndNotDone;
+extern PyObject *gf_state_str[5];   /* 'PENDING', ... (the stdlib's own objects) */
+extern PyObject *gf_FIRST_COMPLETED, *gf_FIRST_EXCEPTION, *gf_ALL_COMPLETED;
+extern PyObject *gf_threading_Condition;
+
+/* timeout.c */
+#define GF_NO_TIMEOUT ((int64_t)-1)
+int gf_parse_timeout(PyObject *timeout, int64_t *ns);
+int64_t gf_now_ns(void);
+typedef int (*gf_wait_fn)(uintptr_t h, int64_t timeout_ns);
+int gf_block(gf_wait_fn fn, uintptr_t h, int64_t timeout_ns);
+void gf_block_init(void);
+
+/* future.c */
+FutureObject *gf_future_alloc(void);
+int gf_future_finish(FutureObject *f, PyObject *result, PyObject *exc);
+int gf_future_cancel(FutureObject *f);
+int gf_future_set_running(FutureObject *f);
+void gf_log_current_exception(const char *fmt, PyObject *arg);
+
+/* wait.c */
+extern PyTypeObject GfAsCompleted_Type, GfBridge_Type;
+PyObject *gf_wait(PyObject *mod, PyObject *args, PyObject *kwargs);
+PyObject *gf_as_completed(PyObject *mod, PyObject *args, PyObject *kwargs);
+
+/* threadpool.c */
+extern PyTypeObject GfThreadPool_Type;
+void gf_threadpool_set_interpreter_shutdown(void);
+
+/* mapiter.c */
+extern PyTypeObject GfMapIter_Type;
+PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs);
+
+#endif

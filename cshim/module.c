@@ -1,0 +1,130 @@
+/* The extension module gofutures._gofutures.
+ *
+ * Importing it loads the Go runtime (which starts its threads at once), so
+ * the Python package imports it only on first use (python/gofutures/_ext.py).
+ */
+#include "gofutures.h"
+
+PyObject *gf_CancelledError, *gf_TimeoutError, *gf_InvalidStateError;
+PyObject *gf_BrokenThreadPool, *gf_LOGGER, *gf_DoneAndNotDone;
+PyObject *gf_state_str[5];
+PyObject *gf_FIRST_COMPLETED, *gf_FIRST_EXCEPTION, *gf_ALL_COMPLETED;
+PyObject *gf_threading_Condition;
+PyTypeObject *GfFuture_Type;
+
+void gf_mapiter_init(PyObject *base_module);
+
+static PyObject *set_interpreter_shutdown(PyObject *m, PyObject *unused)
+{
+    gf_threadpool_set_interpreter_shutdown();
+    Py_RETURN_NONE;
+}
+
+static PyObject *debug_counts(PyObject *m, PyObject *unused)
+{
+    int64_t handles, goroutines;
+    gf_debug_counts(&handles, &goroutines);
+    return Py_BuildValue("{sLsL}", "handles", (long long)handles, "goroutines", (long long)goroutines);
+}
+
+static PyMethodDef module_methods[] = {
+    {"wait", (PyCFunction)(void (*)(void))gf_wait, METH_VARARGS | METH_KEYWORDS,
+     "wait(fs, timeout=None, return_when=ALL_COMPLETED)\n--\n\n"
+     "Wait for the futures in the given sequence to complete."},
+    {"as_completed", (PyCFunction)(void (*)(void))gf_as_completed, METH_VARARGS | METH_KEYWORDS,
+     "as_completed(fs, timeout=None)\n--\n\n"
+     "An iterator over the given futures that yields each as it completes."},
+    {"map_submit", (PyCFunction)(void (*)(void))gf_map_submit, METH_FASTCALL,
+     "map_submit(submit, fn, iterables, end_time)\n--\n\nExecutor.map's engine."},
+    {"set_interpreter_shutdown", set_interpreter_shutdown, METH_NOARGS,
+     "Refuse new thread-pool work from now on (interpreter exit)."},
+    {"debug_counts", debug_counts, METH_NOARGS,
+     "Live cgo handles and goroutines, for leak tests."},
+    {NULL}};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "gofutures._gofutures",
+    "The Go engine of gofutures (one Go runtime, linked into this module).", -1,
+    module_methods,
+};
+
+static PyObject *attr(PyObject *mod, const char *name)
+{
+    return PyObject_GetAttrString(mod, name);
+}
+
+/* class Future(FutureBase, concurrent.futures.Future): the C methods come
+ * first in the MRO; isinstance(f, concurrent.futures.Future) holds. */
+static PyTypeObject *make_future_class(PyObject *cf_future)
+{
+    PyObject *doc = attr(cf_future, "__doc__");
+    PyObject *ns = Py_BuildValue("{s()sssssO}", "__slots__", "__module__", "gofutures",
+                                 "__qualname__", "Future", "__doc__", doc ? doc : Py_None);
+    Py_XDECREF(doc);
+    if (!ns)
+        return NULL;
+    PyObject *cls = PyObject_CallFunction((PyObject *)&PyType_Type, "s(OO)O", "Future",
+                                          (PyObject *)&GfFutureBase_Type, cf_future, ns);
+    Py_DECREF(ns);
+    return (PyTypeObject *)cls;
+}
+
+PyMODINIT_FUNC PyInit__gofutures(void)
+{
+    PyObject *m = NULL, *base = NULL, *thread = NULL, *threading = NULL;
+    base = PyImport_ImportModule("concurrent.futures._base");
+    thread = PyImport_ImportModule("concurrent.futures.thread");
+    threading = PyImport_ImportModule("threading");
+    if (!base || !thread || !threading)
+        goto fail;
+    static const char *const states[5] = {"PENDING", "RUNNING", "CANCELLED",
+                                          "CANCELLED_AND_NOTIFIED", "FINISHED"};
+    for (int i = 0; i < 5; i++)
+        if (!(gf_state_str[i] = attr(base, states[i])))
+            goto fail;
+    if (!(gf_CancelledError = attr(base, "CancelledError")) ||
+        !(gf_TimeoutError = attr(base, "TimeoutError")) ||
+        !(gf_InvalidStateError = attr(base, "InvalidStateError")) ||
+        !(gf_LOGGER = attr(base, "LOGGER")) ||
+        !(gf_DoneAndNotDone = attr(base, "DoneAndNotDoneFutures")) ||
+        !(gf_FIRST_COMPLETED = attr(base, "FIRST_COMPLETED")) ||
+        !(gf_FIRST_EXCEPTION = attr(base, "FIRST_EXCEPTION")) ||
+        !(gf_ALL_COMPLETED = attr(base, "ALL_COMPLETED")) ||
+        !(gf_BrokenThreadPool = attr(thread, "BrokenThreadPool")) ||
+        !(gf_threading_Condition = attr(threading, "Condition")))
+        goto fail;
+    gf_mapiter_init(base);
+    gf_block_init();
+
+    if (PyType_Ready(&GfFutureBase_Type) < 0 || PyType_Ready(&GfBridge_Type) < 0 ||
+        PyType_Ready(&GfAsCompleted_Type) < 0 || PyType_Ready(&GfThreadPool_Type) < 0 ||
+        PyType_Ready(&GfMapIter_Type) < 0)
+        goto fail;
+    PyObject *cf_future = attr(base, "Future");
+    if (!cf_future)
+        goto fail;
+    GfFuture_Type = make_future_class(cf_future);
+    Py_DECREF(cf_future);
+    if (!GfFuture_Type)
+        goto fail;
+
+    m = PyModule_Create(&moduledef);
+    if (!m)
+        goto fail;
+    Py_INCREF(&GfFutureBase_Type);
+    Py_INCREF(&GfThreadPool_Type);
+    if (PyModule_AddObject(m, "FutureBase", (PyObject *)&GfFutureBase_Type) < 0 ||
+        PyModule_AddObject(m, "Future", Py_NewRef((PyObject *)GfFuture_Type)) < 0 ||
+        PyModule_AddObject(m, "ThreadPool", (PyObject *)&GfThreadPool_Type) < 0)
+        goto fail;
+    Py_DECREF(base);
+    Py_DECREF(thread);
+    Py_DECREF(threading);
+    return m;
+fail:
+    Py_XDECREF(m);
+    Py_XDECREF(base);
+    Py_XDECREF(thread);
+    Py_XDECREF(threading);
+    return NULL;
+}

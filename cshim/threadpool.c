@@ -1,0 +1,287 @@
+/* ThreadPool: the C half of gofutures.ThreadPoolExecutor.
+ *
+ * The queue, the worker count and the idle-worker wake-ups are Go
+ * (core.ThreadPool behind self->ph). A queued task is a Future object that
+ * carries its own call (fn, args, kwargs); the queue owns one reference to
+ * it, passed to Go as a plain word and taken back by the worker that pops
+ * it.
+ *
+ * Worker threads are ordinary threading.Thread objects (so names,
+ * threading.local, current_thread() and joins behave as in the stdlib);
+ * their whole life after the initializer is run_worker(): a loop in C that
+ * takes tasks from Go, keeps the GIL across consecutive ready tasks, and
+ * blocks in Go with the GIL released when the queue is empty. The thread
+ * keeps its one Python thread state throughout.
+ */
+#include "gofutures.h"
+
+typedef struct {
+    PyObject_HEAD
+    uintptr_t ph;          /* core.ThreadPool handle, owned */
+    PyObject *spawn;       /* spawn(pool): starts one worker thread */
+    PyObject *weakreflist;
+} PoolObject;
+
+static const char BROKEN_MSG[] =
+    "A thread initializer failed, the thread pool is not usable anymore";
+
+/* Set by the atexit hook: submit() then refuses new work. */
+static int interpreter_shutdown;
+void gf_threadpool_set_interpreter_shutdown(void) { interpreter_shutdown = 1; }
+
+/* Yield the GIL between consecutive tasks after this long, so that a task
+ * stream of C calls (which never reach the eval loop's switch check) cannot
+ * starve other threads. Python's own switch interval. */
+static int64_t switch_ns = 5 * 1000 * 1000;
+
+static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    static char *names[] = {"max_workers", "spawn", NULL};
+    Py_ssize_t max;
+    PyObject *spawn;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "nO:ThreadPool", names, &max, &spawn))
+        return NULL;
+    PoolObject *p = (PoolObject *)type->tp_alloc(type, 0);
+    if (!p)
+        return NULL;
+    p->ph = gf_pool_new(max);
+    p->spawn = Py_NewRef(spawn);
+    double si = 0;
+    PyObject *sys_si = PySys_GetObject("getswitchinterval");   /* borrowed */
+    PyObject *v = sys_si ? PyObject_CallNoArgs(sys_si) : NULL;
+    if (v && (si = PyFloat_AsDouble(v)) > 0)
+        switch_ns = (int64_t)(si * 1e9);
+    Py_XDECREF(v);
+    PyErr_Clear();
+    return (PyObject *)p;
+}
+
+static void release_tasks(uintptr_t *ts, int64_t n, int how)
+{
+    for (int64_t i = 0; i < n; i++) {
+        FutureObject *f = (FutureObject *)ts[i];   /* the queue's reference */
+        Py_CLEAR(f->fn);
+        Py_CLEAR(f->args);
+        Py_CLEAR(f->kwargs);
+        int rc = 0;
+        if (how == 1) {
+            rc = gf_future_cancel(f);
+        } else if (how == 2) {
+            PyObject *e = PyObject_CallFunction(gf_BrokenThreadPool, "s", BROKEN_MSG);
+            rc = e ? gf_future_finish(f, NULL, e) : -1;
+            Py_XDECREF(e);
+        }
+        if (rc < 0)
+            gf_log_current_exception("exception releasing %r", (PyObject *)f);
+        Py_DECREF(f);
+    }
+    free(ts);
+}
+
+static int pool_traverse(PoolObject *p, visitproc visit, void *arg)
+{
+    Py_VISIT(p->spawn);
+    return 0;
+}
+
+static int pool_clear(PoolObject *p)
+{
+    Py_CLEAR(p->spawn);
+    return 0;
+}
+
+static void pool_dealloc(PoolObject *p)
+{
+    PyObject_GC_UnTrack(p);
+    if (p->weakreflist)
+        PyObject_ClearWeakRefs((PyObject *)p);
+    pool_clear(p);
+    if (p->ph) {
+        /* No worker holds us any more; drop whatever is still queued. */
+        int64_t n;
+        uintptr_t *ts = gf_pool_shutdown(p->ph, 1, &n);
+        release_tasks(ts, n, 1);
+        gf_pool_free(p->ph);
+        p->ph = 0;
+    }
+    Py_TYPE(p)->tp_free((PyObject *)p);
+}
+
+static PyObject *pool_submit(PoolObject *p, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError,
+#if PY_VERSION_HEX >= 0x030A0000
+                        "ThreadPoolExecutor.submit() missing 1 required positional argument: 'fn'"
+#else
+                        "submit() missing 1 required positional argument: 'fn'"
+#endif
+        );
+        return NULL;
+    }
+    if (interpreter_shutdown) {
+        int64_t q, w, i, flags;
+        gf_pool_counts(p->ph, &q, &w, &i, &flags);
+        if (!flags) {
+            PyErr_SetString(PyExc_RuntimeError,
+                            "cannot schedule new futures after interpreter shutdown");
+            return NULL;
+        }
+    }
+    FutureObject *f = gf_future_alloc();
+    if (!f)
+        return NULL;
+    f->fn = Py_NewRef(args[0]);
+    f->args = PyTuple_New(nargs - 1);
+    if (!f->args)
+        goto fail;
+    for (Py_ssize_t i = 1; i < nargs; i++)
+        PyTuple_SET_ITEM(f->args, i - 1, Py_NewRef(args[i]));
+    if (kwnames && PyTuple_GET_SIZE(kwnames)) {
+        f->kwargs = PyDict_New();
+        if (!f->kwargs)
+            goto fail;
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++)
+            if (PyDict_SetItem(f->kwargs, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0)
+                goto fail;
+    }
+    Py_INCREF(f);   /* the queue's reference, handed to Go as a word */
+    int rc = gf_pool_submit(p->ph, (uintptr_t)f);
+    if (rc < 0) {
+        Py_DECREF(f);
+        if (rc == -2)
+            PyErr_SetString(gf_BrokenThreadPool, BROKEN_MSG);
+        else
+            PyErr_SetString(PyExc_RuntimeError, "cannot schedule new futures after shutdown");
+        goto fail;
+    }
+    if (rc == 1) {
+        PyObject *r = PyObject_CallOneArg(p->spawn, (PyObject *)p);
+        if (!r) {
+            gf_pool_spawn_failed(p->ph);
+            goto fail;   /* the task stays queued, as in the stdlib */
+        }
+        Py_DECREF(r);
+    }
+    return (PyObject *)f;
+fail:
+    Py_DECREF(f);
+    return NULL;
+}
+
+/* Runs one task; steals the queue's reference to f. */
+static void run_task(FutureObject *f)
+{
+    int r = gf_future_set_running(f);
+    PyObject *fn = f->fn, *args = f->args, *kw = f->kwargs;
+    f->fn = f->args = f->kwargs = NULL;
+    if (r == 1) {
+        PyObject *res = PyObject_Call(fn, args, kw);
+        int rc;
+        if (res) {
+            rc = gf_future_finish(f, res, NULL);
+            Py_DECREF(res);
+        } else {
+            /* A task's BaseException becomes the future's exception, with
+             * its traceback, as in the stdlib. */
+            PyObject *t, *v, *tb;
+            PyErr_Fetch(&t, &v, &tb);
+            PyErr_NormalizeException(&t, &v, &tb);
+            if (tb && v)
+                PyException_SetTraceback(v, tb);
+            rc = gf_future_finish(f, NULL, v ? v : Py_None);
+            Py_XDECREF(t);
+            Py_XDECREF(v);
+            Py_XDECREF(tb);
+        }
+        if (rc < 0)
+            gf_log_current_exception("Exception in worker", Py_None);
+    } else if (r < 0) {
+        gf_log_current_exception("Exception in worker", Py_None);
+    }
+    Py_XDECREF(fn);
+    Py_XDECREF(args);
+    Py_XDECREF(kw);
+    Py_DECREF(f);
+}
+
+static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
+{
+    uintptr_t ph = p->ph;
+    uintptr_t wh = gf_pool_worker_new(ph);
+    int64_t held_since = gf_now_ns();
+    for (;;) {
+        /* Consecutive ready tasks run without giving the GIL back. */
+        uintptr_t t = gf_pool_try_next(ph);
+        if (!t) {
+            Py_BEGIN_ALLOW_THREADS
+            t = gf_pool_next(ph, wh);   /* parks in Go until work or shutdown */
+            Py_END_ALLOW_THREADS
+            held_since = gf_now_ns();
+            if (!t)
+                break;
+        } else if (gf_now_ns() - held_since > switch_ns) {
+            Py_BEGIN_ALLOW_THREADS
+            Py_END_ALLOW_THREADS
+            held_since = gf_now_ns();
+        }
+        run_task((FutureObject *)t);
+    }
+    gf_pool_worker_free(wh);
+    Py_RETURN_NONE;
+}
+
+static PyObject *pool_initializer_failed(PoolObject *p, PyObject *unused)
+{
+    int64_t n;
+    uintptr_t *ts = gf_pool_break(p->ph, &n);
+    gf_pool_worker_exited(p->ph);
+    release_tasks(ts, n, 2);
+    Py_RETURN_NONE;
+}
+
+static PyObject *pool_shutdown(PoolObject *p, PyObject *cancel)
+{
+    int c = PyObject_IsTrue(cancel);
+    if (c < 0)
+        return NULL;
+    int64_t n;
+    uintptr_t *ts = gf_pool_shutdown(p->ph, c, &n);
+    release_tasks(ts, n, 1);
+    Py_RETURN_NONE;
+}
+
+static PyObject *pool_counts(PoolObject *p, PyObject *unused)
+{
+    int64_t q, w, i, flags;
+    gf_pool_counts(p->ph, &q, &w, &i, &flags);
+    return Py_BuildValue("{sLsLsLsOsO}", "queued", (long long)q, "workers", (long long)w,
+                         "idle", (long long)i, "shutdown", (flags & 1) ? Py_True : Py_False,
+                         "broken", (flags & 2) ? Py_True : Py_False);
+}
+
+static PyMethodDef pool_methods[] = {
+    {"submit", (PyCFunction)(void (*)(void))pool_submit, METH_FASTCALL | METH_KEYWORDS,
+     "submit(fn, /, *args, **kwargs)\n--\n\nSchedules fn(*args, **kwargs) and returns a Future."},
+    {"run_worker", (PyCFunction)pool_run_worker, METH_NOARGS,
+     "The body of a worker thread: runs tasks until the pool shuts down."},
+    {"initializer_failed", (PyCFunction)pool_initializer_failed, METH_NOARGS,
+     "Breaks the pool: queued futures fail with BrokenThreadPool."},
+    {"shutdown", (PyCFunction)pool_shutdown, METH_O,
+     "shutdown(cancel_futures): refuse new work; wake idle workers so they exit."},
+    {"counts", (PyCFunction)pool_counts, METH_NOARGS, "A snapshot of the scheduler."},
+    {NULL}};
+
+PyTypeObject GfThreadPool_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "gofutures._gofutures.ThreadPool",
+    .tp_basicsize = sizeof(PoolObject),
+    .tp_dealloc = (destructor)pool_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "The Go-scheduled core of a ThreadPoolExecutor.",
+    .tp_traverse = (traverseproc)pool_traverse,
+    .tp_clear = (inquiry)pool_clear,
+    .tp_weaklistoffset = offsetof(PoolObject, weakreflist),
+    .tp_methods = pool_methods,
+    .tp_new = pool_new,
+};

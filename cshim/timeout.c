@@ -1,0 +1,105 @@
+/* Timeouts and interruptible blocking.
+ *
+ * A blocking call into Go is made with the GIL released. Go knows nothing of
+ * Python's signal handlers, so the main thread blocks in slices and runs
+ * PyErr_CheckSignals between them: Ctrl-C raises KeyboardInterrupt within
+ * one slice. Other threads never receive Python signals and block without
+ * slicing.
+ */
+#include "gofutures.h"
+#include <time.h>
+#include <math.h>
+
+#define SLICE_NS (20 * 1000 * 1000)   /* 20 ms */
+
+static unsigned long main_thread_ident;
+
+void gf_block_init(void)
+{
+    /* The module is imported by whichever thread first uses gofutures; ask
+     * threading which thread is the main one. */
+    PyObject *threading = PyImport_ImportModule("threading");
+    PyObject *mt = threading ? PyObject_CallMethod(threading, "main_thread", NULL) : NULL;
+    PyObject *ident = mt ? PyObject_GetAttrString(mt, "ident") : NULL;
+    if (ident)
+        main_thread_ident = PyLong_AsUnsignedLong(ident);
+    else
+        main_thread_ident = PyThread_get_thread_ident();
+    PyErr_Clear();
+    Py_XDECREF(ident);
+    Py_XDECREF(mt);
+    Py_XDECREF(threading);
+}
+
+int64_t gf_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Parses a timeout the way threading.Condition.wait(timeout) treats it, as
+ * the stdlib's futures do: None waits forever (*ns = GF_NO_TIMEOUT); a value
+ * that is not > 0 (zero, negative, NaN) only polls (*ns = 0); a value too
+ * large for a lock raises OverflowError; a value that cannot be compared
+ * with 0 raises TypeError. Returns 0, or -1 with an exception set. */
+int gf_parse_timeout(PyObject *timeout, int64_t *ns)
+{
+    if (timeout == NULL || timeout == Py_None) {
+        *ns = GF_NO_TIMEOUT;
+        return 0;
+    }
+    PyObject *zero = PyLong_FromLong(0);
+    if (!zero)
+        return -1;
+    int positive = PyObject_RichCompareBool(timeout, zero, Py_GT);
+    Py_DECREF(zero);
+    if (positive < 0)
+        return -1;
+    if (!positive) {
+        *ns = 0;
+        return 0;
+    }
+    double secs = PyFloat_AsDouble(timeout);
+    if (secs == -1.0 && PyErr_Occurred())
+        return -1;
+    if (secs > (double)(LLONG_MAX / 1000) / 1e6) {
+        PyErr_SetString(PyExc_OverflowError, "timeout value is too large");
+        return -1;
+    }
+    double n = secs * 1e9;
+    *ns = n >= 9.0e18 ? GF_NO_TIMEOUT : (int64_t)n;
+    if (*ns == 0)
+        *ns = 1;
+    return 0;
+}
+
+/* Calls fn(h, slice) with the GIL released until it returns non-zero or the
+ * timeout (ns; GF_NO_TIMEOUT for none, 0 to poll) passes. Returns 1 when fn
+ * reported done, 0 on timeout, -1 with an exception set (a signal handler
+ * raised, e.g. KeyboardInterrupt). */
+int gf_block(gf_wait_fn fn, uintptr_t h, int64_t timeout_ns)
+{
+    if (timeout_ns == 0)
+        return fn(h, 0);
+    int is_main = PyThread_get_thread_ident() == main_thread_ident;
+    int64_t deadline = timeout_ns < 0 ? -1 : gf_now_ns() + timeout_ns;
+    for (;;) {
+        int64_t slice = is_main ? SLICE_NS : GF_NO_TIMEOUT;
+        if (deadline >= 0) {
+            int64_t rem = deadline - gf_now_ns();
+            if (rem <= 0)
+                return fn(h, 0);
+            if (slice < 0 || rem < slice)
+                slice = rem;
+        }
+        int r;
+        Py_BEGIN_ALLOW_THREADS
+        r = fn(h, slice);
+        Py_END_ALLOW_THREADS
+        if (r)
+            return 1;
+        if (is_main && PyErr_CheckSignals() < 0)
+            return -1;
+    }
+}

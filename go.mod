@@ -1,0 +1,3 @@
+module github.com/gofutures/gofutures
+
+go 1.22

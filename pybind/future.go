@@ -1,0 +1,116 @@
+// Package main is the C ABI over core, built with -buildmode=c-archive and
+// linked with the C shim (cshim/) into the one CPython extension.
+//
+// Go objects cross to C only as runtime/cgo.Handle values (uintptr_t). The
+// C side owns each handle it receives and gives it back through the
+// matching *_free call; nothing here holds a Python object or a C pointer
+// beyond a call, except the task words of a thread pool, which the C side
+// owns.
+package main
+
+/*
+#include <stdint.h>
+*/
+import "C"
+
+import (
+	"runtime/cgo"
+	"time"
+
+	"github.com/gofutures/gofutures/core"
+)
+
+func main() {}
+
+func fut(h C.uintptr_t) *core.Future { return cgo.Handle(h).Value().(*core.Future) }
+
+// nanos converts a C timeout in nanoseconds (negative: none) to a Duration.
+func nanos(ns C.int64_t) time.Duration {
+	if ns < 0 {
+		return -1
+	}
+	return time.Duration(ns)
+}
+
+//export gf_fut_new
+func gf_fut_new() C.uintptr_t { return newHandle(core.NewFuture()) }
+
+//export gf_fut_free
+func gf_fut_free(h C.uintptr_t) { freeHandle(h) }
+
+//export gf_fut_state
+func gf_fut_state(h C.uintptr_t) C.int { return C.int(fut(h).State()) }
+
+//export gf_fut_failed
+func gf_fut_failed(h C.uintptr_t) C.int {
+	if fut(h).Failed() {
+		return 1
+	}
+	return 0
+}
+
+// gf_fut_cancel returns 0 (not cancelled), 1 (already cancelled) or 2
+// (cancelled by this call: the caller runs the done-callbacks).
+//
+//export gf_fut_cancel
+func gf_fut_cancel(h C.uintptr_t) C.int {
+	c, t := fut(h).Cancel()
+	switch {
+	case t:
+		return 2
+	case c:
+		return 1
+	}
+	return 0
+}
+
+// gf_fut_set_running returns 1 (now RUNNING), 0 (was cancelled; waiters
+// told) or -1 (unexpected state).
+//
+//export gf_fut_set_running
+func gf_fut_set_running(h C.uintptr_t) C.int {
+	ok, err := fut(h).SetRunningOrNotifyCancel()
+	switch {
+	case err != nil:
+		return -1
+	case ok:
+		return 1
+	}
+	return 0
+}
+
+// gf_fut_finish returns 0, or -1 if the future was already done.
+//
+//export gf_fut_finish
+func gf_fut_finish(h C.uintptr_t, failed C.int) C.int {
+	if fut(h).Finish(failed != 0) != nil {
+		return -1
+	}
+	return 0
+}
+
+//export gf_fut_force
+func gf_fut_force(h C.uintptr_t, state C.int, failed C.int) {
+	fut(h).Force(core.State(state), failed != 0)
+}
+
+// gf_fut_wait blocks (the caller has released the GIL) and returns 1 when
+// the future is done, 0 on timeout.
+//
+//export gf_fut_wait
+func gf_fut_wait(h C.uintptr_t, timeoutNs C.int64_t) C.int {
+	if fut(h).Wait(nanos(timeoutNs)) {
+		return 1
+	}
+	return 0
+}
+
+// gf_fut_add_listener returns 1 if the future is done already.
+//
+//export gf_fut_add_listener
+func gf_fut_add_listener(h C.uintptr_t) C.int {
+	if fut(h).AddListener() {
+		return 1
+	}
+	return 0
+}

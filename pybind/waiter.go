@@ -1,0 +1,83 @@
+package main
+
+/*
+#include <stdint.h>
+*/
+import "C"
+
+import (
+	"runtime/cgo"
+	"unsafe"
+
+	"github.com/gofutures/gofutures/core"
+)
+
+func waiter(h C.uintptr_t) *core.Waiter { return cgo.Handle(h).Value().(*core.Waiter) }
+
+//export gf_waiter_new
+func gf_waiter_new(kind C.int) C.uintptr_t {
+	return newHandle(core.NewWaiter(core.WaitKind(kind)))
+}
+
+// gf_waiter_register registers the waiter on n futures in one call. futs[i]
+// is a future handle, or 0 for a member the caller bridges itself (it is
+// counted with gf_waiter_add_external). out[i] is set to 0 when the future
+// was registered, or to 1 + Outcome when it had already completed.
+//
+//export gf_waiter_register
+func gf_waiter_register(wh C.uintptr_t, futs *C.uintptr_t, n C.int64_t, out *C.uint8_t) {
+	w := waiter(wh)
+	hs := unsafe.Slice(futs, int(n))
+	os := unsafe.Slice(out, int(n))
+	for i, h := range hs {
+		if h == 0 {
+			continue
+		}
+		if already, o := w.Register(fut(h), i); already {
+			os[i] = C.uint8_t(1 + o)
+		} else {
+			os[i] = 0
+		}
+	}
+}
+
+//export gf_waiter_add_external
+func gf_waiter_add_external(wh C.uintptr_t, n C.int64_t) { waiter(wh).AddExternal(int(n)) }
+
+//export gf_waiter_arm
+func gf_waiter_arm(wh C.uintptr_t) { waiter(wh).Arm() }
+
+//export gf_waiter_notify
+func gf_waiter_notify(wh C.uintptr_t, idx C.int64_t, outcome C.int) {
+	waiter(wh).Notify(int(idx), core.Outcome(outcome))
+}
+
+// gf_waiter_wait blocks (GIL released by the caller); 1 when fired.
+//
+//export gf_waiter_wait
+func gf_waiter_wait(wh C.uintptr_t, timeoutNs C.int64_t) C.int {
+	if waiter(wh).Wait(nanos(timeoutNs)) {
+		return 1
+	}
+	return 0
+}
+
+// gf_waiter_take copies the members notified since the last take into out
+// (room for capacity entries; a waiter never holds more than its member
+// count) and returns how many.
+//
+//export gf_waiter_take
+func gf_waiter_take(wh C.uintptr_t, out *C.int64_t, capacity C.int64_t) C.int64_t {
+	idx := waiter(wh).Take()
+	dst := unsafe.Slice(out, int(capacity))
+	for i, v := range idx {
+		dst[i] = C.int64_t(v)
+	}
+	return C.int64_t(len(idx))
+}
+
+//export gf_waiter_free
+func gf_waiter_free(wh C.uintptr_t) {
+	waiter(wh).Close()
+	freeHandle(wh)
+}

@@ -1,0 +1,57 @@
+"""gofutures: concurrent.futures with its engine written in Go.
+
+The same API as concurrent.futures (Executor, ThreadPoolExecutor, Future,
+wait, as_completed, the *_COMPLETED constants and the stdlib's exception
+classes), so that changing the import, or calling gofutures.install(), is
+all a program needs.
+
+`import gofutures` does not load the Go engine; the first executor, Future,
+wait() or as_completed() does (see _ext.py).
+"""
+from concurrent.futures._base import (
+    ALL_COMPLETED,
+    FIRST_COMPLETED,
+    FIRST_EXCEPTION,
+    BrokenExecutor,
+    CancelledError,
+    Executor,
+    InvalidStateError,
+    TimeoutError,
+)
+from concurrent.futures.thread import BrokenThreadPool
+
+from ._install import install, installed, uninstall
+from ._wait import as_completed, wait
+from .thread import ThreadPoolExecutor
+
+__version__ = "0.1.0"
+
+__all__ = (
+    'FIRST_COMPLETED',
+    'FIRST_EXCEPTION',
+    'ALL_COMPLETED',
+    'CancelledError',
+    'TimeoutError',
+    'InvalidStateError',
+    'BrokenExecutor',
+    'BrokenThreadPool',
+    'Future',
+    'Executor',
+    'wait',
+    'as_completed',
+    'ThreadPoolExecutor',
+    'install',
+    'uninstall',
+)
+
+
+def __getattr__(name):
+    # gofutures.Future is the extension's class: reading it loads the engine.
+    if name == "Future":
+        from . import _ext
+        return _ext.load().Future
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | {"Future"})

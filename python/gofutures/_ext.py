@@ -1,0 +1,26 @@
+"""Loads the Go engine on first use.
+
+Importing the extension starts the Go runtime, whose threads make CPython
+3.12+ warn on every later os.fork(). So `import gofutures` does not import
+it: the first executor, Future, wait() or as_completed() call does.
+"""
+import threading
+
+_lock = threading.Lock()
+_ext = None
+
+
+def load():
+    """Returns the extension module gofutures._gofutures, importing it once."""
+    global _ext
+    if _ext is None:
+        with _lock:
+            if _ext is None:
+                from . import _gofutures
+                _ext = _gofutures
+    return _ext
+
+
+def loaded():
+    """Whether the Go engine is loaded in this process."""
+    return _ext is not None

@@ -1,0 +1,63 @@
+"""install()/uninstall(): make concurrent.futures use gofutures.
+
+install() points concurrent.futures' executors, wait and as_completed (in
+the package and in the submodules user code imports them from) at gofutures.
+It leaves concurrent.futures.Future alone: libraries subclass the stdlib's
+Future and drive its private protocol (_state, _condition, _waiters,
+_invoke_callbacks) from their subclasses, and that keeps working; gofutures'
+executors return gofutures futures (themselves instances of
+concurrent.futures.Future), and gofutures' wait/as_completed accept both.
+It does not load the Go engine.
+"""
+import threading
+
+_lock = threading.Lock()
+_saved = None
+
+
+def _targets():
+    import concurrent.futures as cf
+    import concurrent.futures._base as cf_base
+    import concurrent.futures.thread as cf_thread
+    from . import _wait, thread
+    return [
+        (cf, "ThreadPoolExecutor", thread.ThreadPoolExecutor),
+        (cf_thread, "ThreadPoolExecutor", thread.ThreadPoolExecutor),
+        (cf, "wait", _wait.wait),
+        (cf_base, "wait", _wait.wait),
+        (cf, "as_completed", _wait.as_completed),
+        (cf_base, "as_completed", _wait.as_completed),
+    ]
+
+
+def install():
+    """Make concurrent.futures use gofutures' engine. Idempotent."""
+    global _saved
+    with _lock:
+        if _saved is not None:
+            return
+        targets = _targets()
+        _saved = [(mod, name, mod.__dict__.get(name, _MISSING)) for mod, name, _ in targets]
+        for mod, name, new in targets:
+            setattr(mod, name, new)
+
+
+def uninstall():
+    """Restore the stdlib's concurrent.futures. Idempotent."""
+    global _saved
+    with _lock:
+        if _saved is None:
+            return
+        for mod, name, old in _saved:
+            if old is _MISSING:
+                mod.__dict__.pop(name, None)
+            else:
+                setattr(mod, name, old)
+        _saved = None
+
+
+def installed():
+    return _saved is not None
+
+
+_MISSING = object()

@@ -1,0 +1,152 @@
+"""ThreadPoolExecutor on the Go scheduler.
+
+The executor object is Python (a subclass of the stdlib's, so isinstance
+checks and asyncio's set_default_executor accept it), but nothing per task
+runs here: `executor.submit` is bound to the C method of the Go-scheduled
+core (cshim/threadpool.c), and worker threads spend their whole life in its
+C run loop. Python runs only once per pool (creation, shutdown) and once per
+worker thread (start, initializer).
+"""
+import itertools
+import math
+import os
+import threading
+import time
+import weakref
+
+from concurrent.futures import _base
+from concurrent.futures import thread as _stdlib_thread
+from concurrent.futures.thread import BrokenThreadPool  # noqa: F401  (re-exported)
+
+from . import _ext
+
+# Live cores and their worker threads, for interpreter exit.
+_pools = weakref.WeakKeyDictionary()
+_shutdown = False
+_global_shutdown_lock = threading.Lock()
+
+
+def _python_exit():
+    """At interpreter exit: refuse new work, let queued work finish, join the
+    workers (what the stdlib does for its own pools)."""
+    global _shutdown
+    with _global_shutdown_lock:
+        _shutdown = True
+    if not _ext.loaded():
+        return
+    _ext.load().set_interpreter_shutdown()
+    items = list(_pools.items())
+    for core, _ in items:
+        core.shutdown(False)
+    for _, threads in items:
+        for t in list(threads):
+            t.join()
+
+
+threading._register_atexit(_python_exit)
+
+_cpu_count = getattr(os, "process_cpu_count", os.cpu_count)
+
+
+def _worker(core, initializer, initargs):
+    if initializer is not None:
+        try:
+            initializer(*initargs)
+        except BaseException:
+            _base.LOGGER.critical('Exception in initializer:', exc_info=True)
+            core.initializer_failed()
+            return
+    core.run_worker()  # returns when the pool is shut down and drained
+
+
+class _Spawner:
+    """Starts worker threads for a core; holds no reference to the executor,
+    so an executor dropped without shutdown() can be collected."""
+    __slots__ = ("threads", "prefix", "initializer", "initargs", "executor_ref")
+
+    def __init__(self, threads, prefix, initializer, initargs):
+        self.threads = threads
+        self.prefix = prefix
+        self.initializer = initializer
+        self.initargs = initargs
+
+    def __call__(self, core):
+        name = '%s_%d' % (self.prefix, len(self.threads))
+        t = threading.Thread(name=name, target=_worker,
+                             args=(core, self.initializer, self.initargs))
+        t.start()
+        self.threads.add(t)
+
+
+class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
+    """concurrent.futures.ThreadPoolExecutor, scheduled by the Go core."""
+
+    _counter = itertools.count().__next__
+
+    def __init__(self, max_workers=None, thread_name_prefix='',
+                 initializer=None, initargs=()):
+        """Initializes a new ThreadPoolExecutor instance.
+
+        Args:
+            max_workers: The maximum number of threads that can be used to
+                execute the given calls.
+            thread_name_prefix: An optional name prefix to give our threads.
+            initializer: A callable used to initialize worker threads.
+            initargs: A tuple of arguments to pass to the initializer.
+        """
+        if max_workers is None:
+            max_workers = min(32, (_cpu_count() or 1) + 4)
+        if max_workers <= 0:
+            raise ValueError("max_workers must be greater than 0")
+        if initializer is not None and not callable(initializer):
+            raise TypeError("initializer must be a callable")
+
+        self._max_workers = max_workers
+        self._threads = set()
+        self._broken = False
+        self._shutdown_lock = threading.Lock()
+        self._thread_name_prefix = (thread_name_prefix or
+                                    ("ThreadPoolExecutor-%d" % self._counter()))
+        self._initializer = initializer
+        self._initargs = initargs
+
+        # The stdlib counts threads against a possibly fractional bound.
+        limit = max_workers if isinstance(max_workers, int) else math.ceil(max_workers)
+        spawner = _Spawner(self._threads, self._thread_name_prefix, initializer, initargs)
+        core = _ext.load().ThreadPool(limit, spawner)
+        self._core = core
+        _pools[core] = self._threads
+        # Dropped without shutdown(): let idle workers exit once the queue drains.
+        spawner.executor_ref = weakref.ref(self, lambda _, core=core: core.shutdown(False))
+        if type(self).submit is ThreadPoolExecutor.submit:
+            # Per-task path straight into C: no Python frame on submit.
+            self.submit = core.submit
+
+    def submit(self, fn, /, *args, **kwargs):
+        return self._core.submit(fn, *args, **kwargs)
+    submit.__doc__ = _base.Executor.submit.__doc__
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        if timeout is not None:
+            end_time = timeout + time.monotonic()
+        else:
+            end_time = None
+        return _ext.load().map_submit(self.submit, fn, iterables, end_time)
+    map.__doc__ = _base.Executor.map.__doc__
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        self._core.shutdown(cancel_futures)
+        if wait:
+            for t in list(self._threads):
+                t.join()
+    shutdown.__doc__ = _base.Executor.shutdown.__doc__
+
+    @property
+    def _shutdown(self):
+        return self._core.counts()["shutdown"]
+
+    def _adjust_thread_count(self):
+        pass  # the Go scheduler starts workers (stdlib hook kept for subclasses)
+
+    def _initializer_failed(self):
+        self._core.initializer_failed()
