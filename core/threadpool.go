@@ -30,7 +30,8 @@ type ThreadPool struct {
 	max      int
 	workers  int       // started, not yet exited
 	idle     []*Worker // parked in Next, most recent last
-	shutdown bool
+	shutdown bool // Shutdown was called
+	exiting  bool // the interpreter is exiting: workers leave once the queue is empty
 	broken   bool
 }
 
@@ -58,7 +59,7 @@ func (p *ThreadPool) Submit(t Task) (spawn bool, err error) {
 	if p.broken {
 		return false, ErrBroken
 	}
-	if p.shutdown {
+	if p.shutdown || p.exiting {
 		return false, ErrShutdown
 	}
 	p.queue.push(t)
@@ -102,7 +103,7 @@ func (p *ThreadPool) Next(w *Worker) (Task, bool) {
 			p.mu.Unlock()
 			return t, true
 		}
-		if p.shutdown || p.broken {
+		if p.shutdown || p.exiting || p.broken {
 			p.workers--
 			p.mu.Unlock()
 			return 0, false
@@ -128,6 +129,15 @@ func (p *ThreadPool) Shutdown(cancel bool) []Task {
 	}
 	p.wakeAllLocked()
 	return out
+}
+
+// Exit lets the workers leave once the queue is empty, as at interpreter
+// exit, without counting as a Shutdown call.
+func (p *ThreadPool) Exit() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.exiting = true
+	p.wakeAllLocked()
 }
 
 // Break marks the pool broken (a worker initializer failed) and returns the

@@ -122,7 +122,7 @@ static PyObject *pool_submit(PoolObject *p, PyObject *const *args, Py_ssize_t na
     if (interpreter_shutdown) {
         int64_t q, w, i, flags;
         gf_pool_counts(p->ph, &q, &w, &i, &flags);
-        if (!flags) {
+        if (!(flags & 3)) {
             PyErr_SetString(PyExc_RuntimeError,
                             "cannot schedule new futures after interpreter shutdown");
             return NULL;
@@ -251,6 +251,12 @@ static PyObject *pool_shutdown(PoolObject *p, PyObject *cancel)
     Py_RETURN_NONE;
 }
 
+static PyObject *pool_exit(PoolObject *p, PyObject *unused)
+{
+    gf_pool_exit(p->ph);
+    Py_RETURN_NONE;
+}
+
 static PyObject *pool_counts(PoolObject *p, PyObject *unused)
 {
     int64_t q, w, i, flags;
@@ -269,6 +275,8 @@ static PyMethodDef pool_methods[] = {
      "Breaks the pool: queued futures fail with BrokenThreadPool."},
     {"shutdown", (PyCFunction)pool_shutdown, METH_O,
      "shutdown(cancel_futures): refuse new work; wake idle workers so they exit."},
+    {"exit", (PyCFunction)pool_exit, METH_NOARGS,
+     "Interpreter exit: workers leave once the queue is empty."},
     {"counts", (PyCFunction)pool_counts, METH_NOARGS, "A snapshot of the scheduler."},
     {NULL}};
 

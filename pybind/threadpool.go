@@ -93,6 +93,9 @@ func gf_pool_shutdown(ph C.uintptr_t, cancel C.int, n *C.int64_t) *C.uintptr_t {
 	return tasksToC(pool(ph).Shutdown(cancel != 0), n)
 }
 
+//export gf_pool_exit
+func gf_pool_exit(ph C.uintptr_t) { pool(ph).Exit() }
+
 // gf_pool_break marks the pool broken and returns its queued tasks.
 //
 //export gf_pool_break

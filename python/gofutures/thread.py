@@ -37,7 +37,7 @@ def _python_exit():
     _ext.load().set_interpreter_shutdown()
     items = list(_pools.items())
     for core, _ in items:
-        core.shutdown(False)
+        core.exit()
     for _, threads in items:
         for t in list(threads):
             t.join()

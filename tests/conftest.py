@@ -1,0 +1,43 @@
+"""Shared fixtures: most tests are differential, run once on the stdlib's
+concurrent.futures and once on gofutures, comparing what users can see."""
+import concurrent.futures as cf
+import re
+import types
+
+import pytest
+
+import gofutures
+
+
+def _impl(name):
+    if name == "stdlib":
+        return types.SimpleNamespace(
+            name="stdlib", Future=cf.Future, wait=cf.wait, as_completed=cf.as_completed,
+            ThreadPoolExecutor=cf.ThreadPoolExecutor)
+    return types.SimpleNamespace(
+        name="gofutures", Future=gofutures.Future, wait=gofutures.wait,
+        as_completed=gofutures.as_completed, ThreadPoolExecutor=gofutures.ThreadPoolExecutor)
+
+
+STDLIB = _impl("stdlib")
+GOFUTURES = _impl("gofutures")
+
+
+@pytest.fixture(params=["stdlib", "gofutures"])
+def impl(request):
+    """Runs the test once per implementation."""
+    return _impl(request.param)
+
+
+def norm_repr(text):
+    """A repr with its addresses replaced, so the two implementations compare."""
+    return re.sub(r"0x[0-9a-f]+", "0xADDR", text)
+
+
+def outcome(fn, *args, **kwargs):
+    """What a call did, as a comparable value: ('ok', value) or
+    ('raise', type name, message)."""
+    try:
+        return ("ok", fn(*args, **kwargs))
+    except BaseException as e:  # noqa: B902 - the point is to compare them all
+        return ("raise", type(e).__name__, norm_repr(str(e)))
