@@ -1,0 +1,20 @@
+# `make test` is the whole test suite (README, .ci/run): it builds and
+# installs gofutures into $(PYTHON), then runs the Go tests with the race
+# detector and the Python tests. pytest's "no tests ran" (exit 5) fails.
+PYTHON ?= python3
+GO ?= go
+
+.PHONY: test install gotest pytest
+
+test: install gotest pytest
+
+install:
+	$(PYTHON) -m pip install -q --disable-pip-version-check ".[test]"
+
+gotest:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+pytest:
+	@$(PYTHON) -m pytest -q tests; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest ran no test" >&2; exit 1; fi; exit $$rc

@@ -1,0 +1,27 @@
+"""python -m gofutures <command>
+
+  demo          run the same small workload on concurrent.futures and on
+                gofutures, side by side, and check that the results agree
+  bench [...]   the benchmark suite (see benchmarks/README.md)
+"""
+import sys
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cmd = argv.pop(0) if argv else "demo"
+    if cmd == "demo":
+        from . import _demo
+        return _demo.main(argv)
+    if cmd == "bench":
+        from . import _bench
+        return _bench.main(argv)
+    if cmd in ("-h", "--help", "help"):
+        print(__doc__)
+        return 0
+    print("unknown command %r\n%s" % (cmd, __doc__), file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
