@@ -71,9 +71,13 @@ type Future struct {
 	waiters []waiterRef   // wait()/as_completed() registrations; dropped once notified
 
 	// listeners is set when the Python side has done-callbacks or stdlib
-	// waiters to run; a completion made by Go without the GIL (process pools)
-	// then hands the future to OnListeners.
+	// waiters to run.
 	listeners bool
+	// owner is an opaque word (the address of the Python object, holding
+	// one reference) stored for futures that Go completes without the GIL
+	// (process pools): whoever moves the future to a final state takes it,
+	// so that a Python thread runs the callbacks and drops the reference.
+	owner uintptr
 
 	// Payload holds a process-pool result (pickled bytes) until a Python
 	// thread decodes it. Guarded by mu.
@@ -217,14 +221,49 @@ func (f *Future) TakePayload() []byte {
 // AddListener records that the Python side holds done-callbacks or stdlib
 // waiters, unless the future is already done; it returns whether it was
 // done (the caller then runs the callback at once, as the stdlib does).
-func (f *Future) AddListener() (done bool) {
+// A non-zero owner is stored if none is yet (stored reports it: the caller
+// then owes the owner's reference to whoever takes it back).
+func (f *Future) AddListener(owner uintptr) (done, stored bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.State().Done() {
-		return true
+		return true, false
 	}
 	f.listeners = true
-	return false
+	if owner != 0 && f.owner == 0 {
+		f.owner = owner
+		return false, true
+	}
+	return false, false
+}
+
+// TakeOwner returns the stored owner word, if any, and forgets it.
+func (f *Future) TakeOwner() uintptr {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o := f.owner
+	f.owner = 0
+	return o
+}
+
+// TakeOwnerIfFinal is TakeOwner once no further notification can happen
+// (FINISHED or CANCELLED_AND_NOTIFIED); otherwise it returns 0.
+func (f *Future) TakeOwnerIfFinal() uintptr {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.State().Notified() {
+		return 0
+	}
+	o := f.owner
+	f.owner = 0
+	return o
+}
+
+// PayloadLen returns the size of the stored result bytes.
+func (f *Future) PayloadLen() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.payload)
 }
 
 // HasListeners reports whether AddListener was called while pending.

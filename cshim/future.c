@@ -385,7 +385,7 @@ static PyObject *future_exception(FutureObject *f, PyObject *args, PyObject *kw)
 
 static PyObject *future_add_done_callback(FutureObject *f, PyObject *fn)
 {
-    if (!gf_fut_add_listener(f->h)) {
+    if (gf_fut_add_listener(f->h, 0) != 1) {
         /* Still pending: Go now knows that callbacks wait on this future. */
         if (!f->callbacks && !(f->callbacks = PyList_New(0)))
             return NULL;

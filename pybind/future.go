@@ -16,6 +16,7 @@ import "C"
 import (
 	"runtime/cgo"
 	"time"
+	"unsafe"
 
 	"github.com/gofutures/gofutures/core"
 )
@@ -105,12 +106,41 @@ func gf_fut_wait(h C.uintptr_t, timeoutNs C.int64_t) C.int {
 	return 0
 }
 
-// gf_fut_add_listener returns 1 if the future is done already.
+// gf_fut_add_listener returns 1 if the future is done already, 2 if it
+// stored owner (the caller then gives the owner one reference, which
+// whoever takes the owner back releases), 0 otherwise.
 //
 //export gf_fut_add_listener
-func gf_fut_add_listener(h C.uintptr_t) C.int {
-	if fut(h).AddListener() {
+func gf_fut_add_listener(h C.uintptr_t, owner C.uintptr_t) C.int {
+	done, stored := fut(h).AddListener(uintptr(owner))
+	switch {
+	case done:
 		return 1
+	case stored:
+		return 2
 	}
 	return 0
+}
+
+// gf_fut_take_owner_if_final returns the stored owner word once the future
+// is FINISHED or CANCELLED_AND_NOTIFIED (and forgets it), else 0.
+//
+//export gf_fut_take_owner_if_final
+func gf_fut_take_owner_if_final(h C.uintptr_t) C.uintptr_t {
+	return C.uintptr_t(fut(h).TakeOwnerIfFinal())
+}
+
+// gf_fut_payload_len returns the size of a process result not yet taken.
+//
+//export gf_fut_payload_len
+func gf_fut_payload_len(h C.uintptr_t) C.int64_t { return C.int64_t(fut(h).PayloadLen()) }
+
+// gf_fut_take_payload copies the result bytes into buf (room for n) and
+// forgets them; it returns the number copied.
+//
+//export gf_fut_take_payload
+func gf_fut_take_payload(h C.uintptr_t, buf unsafe.Pointer, n C.int64_t) C.int64_t {
+	p := fut(h).TakePayload()
+	k := copy(unsafe.Slice((*byte)(buf), int(n)), p)
+	return C.int64_t(k)
 }

@@ -1,0 +1,518 @@
+package core
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Payload tags: the first byte of a process future's stored payload.
+const (
+	TagResult    byte = 'R' // a pickled return value
+	TagException byte = 'E' // a pickled exception (with its remote traceback)
+	TagBroken    byte = 'B' // the pool broke; the rest is the cause text (may be empty)
+)
+
+// BrokenMessage is what submit raises once a worker died (the stdlib's text).
+const BrokenMessage = "A child process terminated abruptly, the process pool is not usable anymore"
+
+// ErrProcBroken is returned by ProcPool.Submit once the pool is broken.
+var ErrProcBroken = errors.New(BrokenMessage)
+
+// Event kinds, for the pool's Python-side service thread.
+const (
+	EvDeliver = 1 + iota // Owner: a future Go finished or cancelled; run its callbacks
+	EvSpawn              // N: start this many worker processes
+	EvReap               // Worker: this worker has exited; join its process
+	EvBroken             // the pool broke: terminate the remaining workers
+	EvDone               // shut down, no worker left: the service thread may exit
+)
+
+// Event is one thing the Python side must do.
+type Event struct {
+	Kind   int
+	Owner  uintptr
+	Worker uint64
+	N      int
+}
+
+// ProcPool is the dispatcher of a ProcessPoolExecutor: the task queue, the
+// pipes to the worker processes and their framing, in-flight bookkeeping,
+// result demultiplexing and worker-death detection. Starting and joining
+// processes, and running Python callbacks, are asked of the Python side as
+// Events.
+//
+// Each worker has a reader goroutine (results, EOF = the process is gone)
+// and a writer goroutine (tasks). A task is written to a worker only when
+// it has fewer than prefetch tasks in flight; the future becomes RUNNING
+// then, as the stdlib's futures do when they enter its call queue.
+type ProcPool struct {
+	mu        sync.Mutex
+	queue     []*procTask // FIFO: queue[qhead:]
+	qhead     int
+	workers   map[uint64]*procWorker
+	nextWID   uint64
+	nextTID   uint64
+	max       int
+	maxTasks  int // 0: no limit
+	prefetch  int
+	spawning  int // workers requested, not yet added
+	shutdown  bool
+	broken    bool
+	doneSent  bool
+	events    []Event
+	evSignal  chan struct{}
+	allGone   chan struct{} // closed when shut down with no worker left
+	completed int64
+}
+
+type procTask struct {
+	id      uint64
+	fut     *Future
+	payload []byte
+}
+
+type procWorker struct {
+	id       uint64
+	pid      int
+	w        *os.File
+	r        *os.File
+	sendq    chan *procTask // nil task: send FrameQuit
+	inflight map[uint64]*procTask
+	assigned int
+	retiring bool // no more tasks: quit once in-flight ones are done
+	quitSent bool
+}
+
+// NewProcPool returns a dispatcher for at most max workers, each running at
+// most maxTasks tasks (0: no limit) with up to prefetch tasks in flight.
+func NewProcPool(max, maxTasks, prefetch int) *ProcPool {
+	if prefetch < 1 {
+		prefetch = 1
+	}
+	return &ProcPool{
+		workers:  map[uint64]*procWorker{},
+		max:      max,
+		maxTasks: maxTasks,
+		prefetch: prefetch,
+		evSignal: make(chan struct{}, 1),
+		allGone:  make(chan struct{}),
+	}
+}
+
+func (p *ProcPool) emitLocked(e Event) {
+	p.events = append(p.events, e)
+	select {
+	case p.evSignal <- struct{}{}:
+	default:
+	}
+}
+
+// Submit queues a task for f with its pickled call. spawn=true asks the
+// caller to start one worker process (then AddWorker, or SpawnFailed).
+func (p *ProcPool) Submit(f *Future, payload []byte) (spawn bool, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.broken {
+		return false, ErrProcBroken
+	}
+	if p.shutdown {
+		return false, ErrShutdown
+	}
+	p.nextTID++
+	p.queue = append(p.queue, &procTask{id: p.nextTID, fut: f, payload: payload})
+	p.pumpLocked()
+	return p.wantSpawnLocked(), nil
+}
+
+// wantSpawnLocked reserves a worker start when queued work has no free
+// worker slot, below max.
+func (p *ProcPool) wantSpawnLocked() bool {
+	if len(p.queue)-p.qhead > 0 && len(p.workers)+p.spawning < p.max && !p.freeSlotLocked() {
+		p.spawning++
+		return true
+	}
+	return false
+}
+
+func (p *ProcPool) freeSlotLocked() bool {
+	for _, w := range p.workers {
+		if !w.retiring && len(w.inflight) < p.prefetch {
+			return true
+		}
+	}
+	return false
+}
+
+// pumpLocked hands queued tasks to workers with room.
+func (p *ProcPool) pumpLocked() {
+	for p.qhead < len(p.queue) {
+		var best *procWorker
+		for _, w := range p.workers {
+			if w.retiring || len(w.inflight) >= p.prefetch {
+				continue
+			}
+			if best == nil || len(w.inflight) < len(best.inflight) {
+				best = w
+			}
+		}
+		if best == nil {
+			break
+		}
+		t := p.popLocked()
+		if ok, _ := t.fut.SetRunningOrNotifyCancel(); !ok {
+			// Cancelled while queued: now CANCELLED_AND_NOTIFIED.
+			if o := t.fut.TakeOwner(); o != 0 {
+				p.emitLocked(Event{Kind: EvDeliver, Owner: o})
+			}
+			continue
+		}
+		best.inflight[t.id] = t
+		best.assigned++
+		if p.maxTasks > 0 && best.assigned >= p.maxTasks {
+			best.retiring = true
+		}
+		best.sendq <- t // room: len(inflight) <= prefetch = cap(sendq) - 1
+	}
+	if p.qhead == len(p.queue) {
+		p.queue, p.qhead = p.queue[:0], 0
+	}
+}
+
+func (p *ProcPool) popLocked() *procTask {
+	t := p.queue[p.qhead]
+	p.queue[p.qhead] = nil
+	p.qhead++
+	return t
+}
+
+// SpawnFailed gives back a start reserved by Submit or EvSpawn. With no
+// worker left to run the queue, the pool breaks.
+func (p *ProcPool) SpawnFailed() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.spawning--
+	if len(p.workers) == 0 && p.spawning == 0 && p.qhead < len(p.queue) {
+		p.breakLocked("")
+	}
+}
+
+// AddWorker adopts a started worker process: taskW is the write end of its
+// task pipe, resultR the read end of its result pipe (the pool owns both
+// from now on). It returns the worker's id.
+func (p *ProcPool) AddWorker(pid, taskW, resultR int) uint64 {
+	syscall.SetNonblock(taskW, true)
+	syscall.SetNonblock(resultR, true)
+	w := &procWorker{
+		pid:      pid,
+		w:        os.NewFile(uintptr(taskW), "gofutures-task"),
+		r:        os.NewFile(uintptr(resultR), "gofutures-result"),
+		sendq:    make(chan *procTask, p.prefetch+1),
+		inflight: map[uint64]*procTask{},
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.spawning > 0 {
+		p.spawning--
+	}
+	p.nextWID++
+	w.id = p.nextWID
+	p.workers[w.id] = w
+	go p.writer(w)
+	go p.reader(w)
+	if p.broken {
+		w.retiring = true
+		p.quitLocked(w)
+		w.r.Close()
+		return w.id
+	}
+	p.pumpLocked()
+	p.retireIdleLocked()
+	return w.id
+}
+
+func (p *ProcPool) writer(w *procWorker) {
+	var buf []byte
+	for t := range w.sendq {
+		if t == nil {
+			w.w.Write(AppendFrame(buf[:0], FrameQuit, 0, nil))
+			break
+		}
+		var err error
+		if len(t.payload) < 64<<10 {
+			buf = AppendFrame(buf[:0], FrameTask, t.id, t.payload)
+			_, err = w.w.Write(buf)
+		} else {
+			if _, err = w.w.Write(AppendFrame(buf[:0], FrameTask, t.id, nil)[:0]); err == nil {
+				hdr := AppendFrame(nil, FrameTask, t.id, t.payload)
+				_, err = w.w.Write(hdr)
+			}
+		}
+		t.payload = nil
+		if err != nil {
+			break // the reader sees the process go
+		}
+	}
+	w.w.Close()
+	for range w.sendq {
+	}
+}
+
+func (p *ProcPool) reader(w *procWorker) {
+	br := bufio.NewReaderSize(w.r, 64<<10)
+	for {
+		fr, err := ReadFrame(br)
+		if err != nil {
+			p.workerGone(w, err)
+			return
+		}
+		if fr.Kind != FrameResult && fr.Kind != FrameException {
+			p.workerGone(w, ErrFrame)
+			return
+		}
+		p.complete(w, fr)
+	}
+}
+
+func (p *ProcPool) complete(w *procWorker, fr Frame) {
+	p.mu.Lock()
+	t := w.inflight[fr.ID]
+	delete(w.inflight, fr.ID)
+	p.mu.Unlock()
+	if t != nil {
+		tag := TagResult
+		if fr.Kind == FrameException {
+			tag = TagException
+		}
+		payload := make([]byte, 0, len(fr.Payload)+1)
+		payload = append(append(payload, tag), fr.Payload...)
+		// An error means the user finished the future by hand: drop ours.
+		if t.fut.FinishPayload(tag == TagException, payload) == nil {
+			if o := t.fut.TakeOwner(); o != 0 {
+				p.mu.Lock()
+				p.emitLocked(Event{Kind: EvDeliver, Owner: o})
+				p.mu.Unlock()
+			}
+		}
+	}
+	p.mu.Lock()
+	p.completed++
+	p.pumpLocked()
+	if w.retiring && len(w.inflight) == 0 {
+		p.quitLocked(w)
+	}
+	p.retireIdleLocked()
+	if sp := p.wantSpawnCountLocked(); sp > 0 {
+		p.emitLocked(Event{Kind: EvSpawn, N: sp})
+	}
+	p.mu.Unlock()
+}
+
+// wantSpawnCountLocked reserves starts for queued work that no worker can
+// take (after retirements), up to max.
+func (p *ProcPool) wantSpawnCountLocked() int {
+	if p.shutdown || p.broken {
+		return 0
+	}
+	n := 0
+	for p.wantSpawnLocked() {
+		n++
+		if n >= len(p.queue)-p.qhead {
+			break
+		}
+	}
+	return n
+}
+
+// quitLocked tells a worker to exit after its in-flight tasks.
+func (p *ProcPool) quitLocked(w *procWorker) {
+	if !w.quitSent {
+		w.quitSent = true
+		w.retiring = true
+		w.sendq <- nil
+		close(w.sendq)
+	}
+}
+
+// retireIdleLocked, once shut down with nothing queued, tells idle workers
+// to quit.
+func (p *ProcPool) retireIdleLocked() {
+	if !p.shutdown || p.qhead < len(p.queue) {
+		return
+	}
+	for _, w := range p.workers {
+		if len(w.inflight) == 0 {
+			p.quitLocked(w)
+		}
+	}
+}
+
+func (p *ProcPool) workerGone(w *procWorker, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w.r.Close()
+	clean := w.quitSent && len(w.inflight) == 0 && (err == io.EOF)
+	delete(p.workers, w.id)
+	p.quitLocked(w) // stops the writer
+	p.emitLocked(Event{Kind: EvReap, Worker: w.id})
+	if !clean && !p.broken {
+		p.breakLocked("")
+		p.emitLocked(Event{Kind: EvBroken})
+	}
+	if !p.broken {
+		p.pumpLocked()
+		if sp := p.wantSpawnCountLocked(); sp > 0 {
+			p.emitLocked(Event{Kind: EvSpawn, N: sp})
+		}
+	}
+	p.checkDoneLocked()
+}
+
+// breakLocked fails every queued and in-flight future with BrokenProcessPool
+// and stops all workers.
+func (p *ProcPool) breakLocked(cause string) {
+	p.broken = true
+	payload := append([]byte{TagBroken}, cause...)
+	fail := func(t *procTask) {
+		if t.fut.FinishPayload(true, payload) == nil {
+			if o := t.fut.TakeOwner(); o != 0 {
+				p.emitLocked(Event{Kind: EvDeliver, Owner: o})
+			}
+		} else if o := t.fut.TakeOwnerIfFinal(); o != 0 {
+			p.emitLocked(Event{Kind: EvDeliver, Owner: o})
+		}
+	}
+	for p.qhead < len(p.queue) {
+		fail(p.popLocked())
+	}
+	for _, w := range p.workers {
+		for id, t := range w.inflight {
+			delete(w.inflight, id)
+			fail(t)
+		}
+		p.quitLocked(w)
+	}
+}
+
+func (p *ProcPool) checkDoneLocked() {
+	if (p.shutdown || p.broken) && len(p.workers) == 0 && p.spawning == 0 && !p.doneSent {
+		p.doneSent = true
+		close(p.allGone)
+		p.emitLocked(Event{Kind: EvDone})
+	}
+}
+
+// Shutdown stops new submissions. With cancel, queued tasks are cancelled
+// (their futures stay CANCELLED, as the stdlib leaves them). Workers quit
+// once the queue is drained.
+func (p *ProcPool) Shutdown(cancel bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.shutdown = true
+	if cancel {
+		keep := p.queue[:0]
+		for p.qhead < len(p.queue) {
+			t := p.popLocked()
+			if c, _ := t.fut.Cancel(); c {
+				if o := t.fut.TakeOwner(); o != 0 {
+					p.emitLocked(Event{Kind: EvDeliver, Owner: o})
+				}
+				continue
+			}
+			keep = append(keep, t)
+		}
+		p.queue, p.qhead = keep, 0
+	}
+	p.retireIdleLocked()
+	if len(p.workers) == 0 && p.qhead < len(p.queue) && p.spawning == 0 && !p.broken {
+		// Work left and nobody to run it: start a worker for it.
+		if sp := p.countSpawnForShutdownLocked(); sp > 0 {
+			p.emitLocked(Event{Kind: EvSpawn, N: sp})
+		}
+	}
+	p.checkDoneLocked()
+}
+
+func (p *ProcPool) countSpawnForShutdownLocked() int {
+	n := 0
+	for len(p.workers)+p.spawning < p.max && n < len(p.queue)-p.qhead {
+		p.spawning++
+		n++
+	}
+	return n
+}
+
+// Events returns the pending events, waiting up to timeout (negative: no
+// limit) for one.
+func (p *ProcPool) Events(timeout time.Duration) []Event {
+	p.mu.Lock()
+	if len(p.events) == 0 && timeout != 0 {
+		p.mu.Unlock()
+		if timeout < 0 {
+			<-p.evSignal
+		} else {
+			t := time.NewTimer(timeout)
+			select {
+			case <-p.evSignal:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		p.mu.Lock()
+	}
+	ev := p.events
+	p.events = nil
+	p.mu.Unlock()
+	return ev
+}
+
+// WaitDone blocks until the pool is shut down (or broken) with no worker
+// left, or the timeout passes. It reports which.
+func (p *ProcPool) WaitDone(timeout time.Duration) bool {
+	if timeout < 0 {
+		<-p.allGone
+		return true
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-p.allGone:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// WorkerPIDs returns the pids of the live workers.
+func (p *ProcPool) WorkerPIDs() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]int, 0, len(p.workers))
+	for _, w := range p.workers {
+		out = append(out, w.pid)
+	}
+	return out
+}
+
+// ProcCounts is a snapshot of a process pool.
+type ProcCounts struct {
+	Queued, InFlight, Workers int
+	Completed                 int64
+	Shutdown, Broken          bool
+}
+
+// Counts returns a consistent snapshot.
+func (p *ProcPool) Counts() ProcCounts {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := ProcCounts{Queued: len(p.queue) - p.qhead, Workers: len(p.workers), Completed: p.completed,
+		Shutdown: p.shutdown, Broken: p.broken}
+	for _, w := range p.workers {
+		c.InFlight += len(w.inflight)
+	}
+	return c
+}

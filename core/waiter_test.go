@@ -1,0 +1,751 @@
+package core
+
+import (
+	"fmt"
+	"math/rand"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+)
+
+func newFutures(n int) []*Future {
+	fs := make([]*Future, n)
+	for i := range fs {
+		fs[i] = NewFuture()
+	}
+	return fs
+}
+
+// registerAll registers every future at its index and fails on already=true.
+func registerAll(t *testing.T, w *Waiter, fs []*Future) {
+	t.Helper()
+	for i, f := range fs {
+		if already, _ := w.Register(f, i); already {
+			t.Fatalf("Register(%d) on a live future returned already=true", i)
+		}
+	}
+}
+
+func assertFired(t *testing.T, w *Waiter, want bool, what string) {
+	t.Helper()
+	if got := w.Wait(0); got != want {
+		t.Fatalf("%s: fired = %v, want %v", what, got, want)
+	}
+}
+
+func assertTake(t *testing.T, w *Waiter, want ...int) {
+	t.Helper()
+	got := w.Take()
+	if len(got) == 0 && len(want) == 0 {
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Take() = %v, want %v", got, want)
+	}
+}
+
+// completions are the ways a member can be notified.
+var completions = []struct {
+	name     string
+	complete func(f *Future)
+	outcome  Outcome
+}{
+	{"result", func(f *Future) { f.Finish(false) }, OutcomeResult},
+	{"exception", func(f *Future) { f.Finish(true) }, OutcomeException},
+	{"cancelled", func(f *Future) { f.Cancel(); f.SetRunningOrNotifyCancel() }, OutcomeCancelled},
+}
+
+func TestWaiterAsCompleted(t *testing.T) {
+	fs := newFutures(4)
+	w := NewWaiter(AsCompleted)
+	registerAll(t, w, fs)
+	w.Arm()
+	assertFired(t, w, false, "after Arm, nothing completed")
+	if w.Wait(mustNotYet / 5) {
+		t.Fatal("timed Wait fired with nothing completed")
+	}
+
+	fs[2].Finish(false)
+	assertFired(t, w, true, "after one result")
+	if w.Finished() != 1 {
+		t.Fatalf("Finished() = %d, want 1", w.Finished())
+	}
+	assertTake(t, w, 2)
+	assertFired(t, w, false, "after Take (re-armed)")
+	if w.Finished() != 0 {
+		t.Fatalf("Finished() after Take = %d", w.Finished())
+	}
+
+	fs[0].Finish(true)
+	fs[3].Cancel()
+	assertFired(t, w, true, "after an exception")
+	fs[3].SetRunningOrNotifyCancel()
+	fs[1].SetRunningOrNotifyCancel()
+	fs[1].Finish(false)
+	if w.Finished() != 3 {
+		t.Fatalf("Finished() = %d, want 3", w.Finished())
+	}
+	assertTake(t, w, 0, 3, 1)
+	assertFired(t, w, false, "after second Take")
+	assertTake(t, w) // nothing new
+}
+
+func TestWaiterFirstCompleted(t *testing.T) {
+	for _, c := range completions {
+		c := c
+		t.Run(c.name, func(t *testing.T) {
+			fs := newFutures(3)
+			w := NewWaiter(FirstCompleted)
+			registerAll(t, w, fs)
+			w.Arm()
+			assertFired(t, w, false, "after Arm")
+			fs[1].SetRunningOrNotifyCancel()
+			assertFired(t, w, false, "after a member started running")
+			fs[0].Cancel()
+			assertFired(t, w, false, "after a member was cancelled but not notified")
+			c.complete(fs[2])
+			assertFired(t, w, true, "after a member completed with "+c.name)
+			assertTake(t, w, 2)
+		})
+	}
+}
+
+func TestWaiterFirstException(t *testing.T) {
+	t.Run("exception fires at once", func(t *testing.T) {
+		fs := newFutures(4)
+		w := NewWaiter(FirstException)
+		registerAll(t, w, fs)
+		w.Arm()
+		fs[0].Finish(false)
+		assertFired(t, w, false, "after a result")
+		fs[1].Cancel()
+		fs[1].SetRunningOrNotifyCancel()
+		assertFired(t, w, false, "after a cancellation")
+		fs[3].Finish(true)
+		assertFired(t, w, true, "after an exception")
+		assertTake(t, w, 0, 1, 3)
+	})
+	t.Run("fires when all complete without exception", func(t *testing.T) {
+		fs := newFutures(3)
+		w := NewWaiter(FirstException)
+		registerAll(t, w, fs)
+		w.Arm()
+		fs[2].Finish(false)
+		assertFired(t, w, false, "1/3 done")
+		fs[0].Cancel()
+		fs[0].SetRunningOrNotifyCancel()
+		assertFired(t, w, false, "2/3 done")
+		fs[1].Finish(false)
+		assertFired(t, w, true, "3/3 done")
+		assertTake(t, w, 2, 0, 1)
+	})
+	t.Run("exception before Arm fires", func(t *testing.T) {
+		fs := newFutures(3)
+		w := NewWaiter(FirstException)
+		registerAll(t, w, fs[:2])
+		fs[1].Finish(true)
+		assertFired(t, w, true, "exception during registration")
+		w.Register(fs[2], 2)
+		w.Arm()
+		assertFired(t, w, true, "after Arm")
+		assertTake(t, w, 1)
+	})
+}
+
+func TestWaiterAllCompleted(t *testing.T) {
+	for _, c := range completions {
+		c := c
+		t.Run(c.name, func(t *testing.T) {
+			fs := newFutures(5)
+			w := NewWaiter(AllCompleted)
+			registerAll(t, w, fs)
+			w.Arm()
+			order := []int{3, 0, 4, 1, 2}
+			for k, i := range order {
+				assertFired(t, w, false, fmt.Sprintf("%d/5 done", k))
+				if k == 2 {
+					// A cancelled but not yet notified member is not done.
+					fs[i].Cancel()
+					assertFired(t, w, false, "after a plain Cancel")
+					fs[i].SetRunningOrNotifyCancel()
+					continue
+				}
+				c.complete(fs[i])
+			}
+			assertFired(t, w, true, "5/5 done")
+			if !w.Wait(-1) || !w.Wait(time.Millisecond) {
+				t.Fatal("fired waiter does not stay fired")
+			}
+			assertTake(t, w, order...)
+		})
+	}
+}
+
+func TestWaiterRegisterAlready(t *testing.T) {
+	cases := []struct {
+		name    string
+		setup   func(f *Future)
+		already bool
+		outcome Outcome
+	}{
+		{"pending", func(f *Future) {}, false, 0},
+		{"running", func(f *Future) { f.SetRunningOrNotifyCancel() }, false, 0},
+		{"cancelled", func(f *Future) { f.Cancel() }, false, 0},
+		{"cancelled-and-notified", func(f *Future) { f.Cancel(); f.SetRunningOrNotifyCancel() }, true, OutcomeCancelled},
+		{"finished-result", func(f *Future) { f.Finish(false) }, true, OutcomeResult},
+		{"finished-exception", func(f *Future) { f.Finish(true) }, true, OutcomeException},
+		{"running-finished-exception", func(f *Future) { f.SetRunningOrNotifyCancel(); f.Finish(true) }, true, OutcomeException},
+		{"forced-finished-exception", func(f *Future) { f.Force(Finished, true) }, true, OutcomeException},
+		{"forced-finished-result", func(f *Future) { f.Force(Finished, false) }, true, OutcomeResult},
+		{"forced-cancelled-and-notified", func(f *Future) { f.Force(CancelledAndNotified, false) }, true, OutcomeCancelled},
+		{"forced-cancelled", func(f *Future) { f.Force(Cancelled, true) }, false, 0},
+	}
+	for _, kind := range []WaitKind{AsCompleted, FirstCompleted, FirstException, AllCompleted} {
+		for _, c := range cases {
+			c := c
+			t.Run(fmt.Sprintf("kind%d/%s", kind, c.name), func(t *testing.T) {
+				f := NewFuture()
+				c.setup(f)
+				w := NewWaiter(kind)
+				already, o := w.Register(f, 4)
+				if already != c.already {
+					t.Fatalf("Register already = %v, want %v", already, c.already)
+				}
+				if already && o != c.outcome {
+					t.Fatalf("Register outcome = %v, want %v", o, c.outcome)
+				}
+				f.mu.Lock()
+				nw := len(f.waiters)
+				f.mu.Unlock()
+				if already && nw != 0 {
+					t.Fatalf("already-completed future has %d registrations", nw)
+				}
+				if !already && nw != 1 {
+					t.Fatalf("live future has %d registrations, want 1", nw)
+				}
+				w.Arm()
+				// An already-completed member is not counted, so an
+				// AllCompleted/FirstException waiter with no other
+				// members fires at Arm; the others do not fire.
+				if already {
+					wantFire := kind == AllCompleted || kind == FirstException
+					assertFired(t, w, wantFire, "Arm with only an already-completed member")
+					assertTake(t, w) // not reported through the waiter
+				} else {
+					assertFired(t, w, false, "Arm with a live member")
+				}
+			})
+		}
+	}
+}
+
+func TestWaiterArmEmpty(t *testing.T) {
+	for _, kind := range []WaitKind{AsCompleted, FirstCompleted, FirstException, AllCompleted} {
+		w := NewWaiter(kind)
+		assertFired(t, w, false, fmt.Sprintf("kind %d before Arm", kind))
+		w.Arm()
+		want := kind == AllCompleted || kind == FirstException
+		assertFired(t, w, want, fmt.Sprintf("kind %d empty after Arm", kind))
+	}
+}
+
+// An AllCompleted waiter must not fire while registration is still under
+// way, even when every member registered so far has completed.
+func TestWaiterAllCompletedArmSemantics(t *testing.T) {
+	for _, kind := range []WaitKind{AllCompleted, FirstException} {
+		t.Run(fmt.Sprintf("kind%d", kind), func(t *testing.T) {
+			fs := newFutures(3)
+			w := NewWaiter(kind)
+			w.Register(fs[0], 0)
+			fs[0].Finish(false) // completes mid-registration
+			assertFired(t, w, false, "all registered members done, not armed")
+			w.Register(fs[1], 1)
+			fs[1].Finish(false)
+			assertFired(t, w, false, "all registered members done, not armed")
+			// fs[2] completes before being registered.
+			fs[2].Finish(false)
+			if already, o := w.Register(fs[2], 2); !already || o != OutcomeResult {
+				t.Fatalf("Register of finished = %v, %v", already, o)
+			}
+			assertFired(t, w, false, "before Arm")
+			if w.Wait(mustNotYet / 5) {
+				t.Fatal("timed Wait fired before Arm")
+			}
+			w.Arm()
+			assertFired(t, w, true, "all members done at Arm")
+			assertTake(t, w, 0, 1)
+		})
+	}
+
+	t.Run("arm with members still pending", func(t *testing.T) {
+		fs := newFutures(3)
+		w := NewWaiter(AllCompleted)
+		registerAll(t, w, fs)
+		fs[0].Finish(false)
+		fs[1].Finish(true)
+		w.Arm()
+		assertFired(t, w, false, "armed with one member pending")
+		fs[2].Finish(false)
+		assertFired(t, w, true, "last member done")
+	})
+}
+
+// Registration racing with completion: the waiter never fires before Arm,
+// and fires exactly when every member is done.
+func TestWaiterAllCompletedConcurrentRegistration(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	for round := 0; round < 30; round++ {
+		const n = 100
+		fs := newFutures(n)
+		perm := rng.Perm(n)
+		w := NewWaiter(AllCompleted)
+		go func() {
+			for k, i := range perm {
+				completions[(i+k)%len(completions)].complete(fs[i])
+			}
+		}()
+		already := map[int]bool{}
+		for i, f := range fs {
+			if a, o := w.Register(f, i); a {
+				already[i] = true
+				if !f.State().Notified() {
+					t.Fatalf("already=true for a future in state %v", f.State())
+				}
+				if want := outcomeOf(f.State(), f.Failed()); o != want {
+					t.Fatalf("already outcome %v, want %v", o, want)
+				}
+			}
+			if w.Wait(0) {
+				t.Fatalf("round %d: AllCompleted waiter fired during registration (after %d)", round, i)
+			}
+		}
+		w.Arm()
+		if !w.Wait(mustHappen) {
+			t.Fatalf("round %d: waiter did not fire", round)
+		}
+		for i, f := range fs {
+			if !f.State().Notified() {
+				t.Fatalf("round %d: waiter fired while member %d is %v", round, i, f.State())
+			}
+		}
+		seen := map[int]bool{}
+		for _, i := range w.Take() {
+			if seen[i] || already[i] {
+				t.Fatalf("round %d: index %d reported twice", round, i)
+			}
+			seen[i] = true
+		}
+		if len(seen)+len(already) != n {
+			t.Fatalf("round %d: %d reported + %d already, want %d", round, len(seen), len(already), n)
+		}
+	}
+}
+
+func TestWaiterTakeOrderAndRearm(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	const n = 50
+	fs := newFutures(n)
+	w := NewWaiter(AsCompleted)
+	registerAll(t, w, fs)
+	w.Arm()
+	perm := rng.Perm(n)
+	var want []int
+	for k, i := range perm {
+		completions[k%len(completions)].complete(fs[i])
+		want = append(want, i)
+		if rng.Intn(4) == 0 {
+			assertFired(t, w, true, "completed but not taken")
+			assertTake(t, w, want...)
+			want = nil
+			assertFired(t, w, false, "after Take")
+		}
+	}
+	if len(want) > 0 {
+		assertTake(t, w, want...)
+	}
+	assertFired(t, w, false, "all taken")
+}
+
+func TestWaiterWaitTimeouts(t *testing.T) {
+	f := NewFuture()
+	w := NewWaiter(FirstCompleted)
+	w.Register(f, 0)
+	w.Arm()
+	if w.Wait(0) {
+		t.Fatal("Wait(0) fired")
+	}
+	const d = 30 * time.Millisecond
+	start := time.Now()
+	if w.Wait(d) {
+		t.Fatal("Wait(30ms) fired")
+	}
+	if el := time.Since(start); el < d {
+		t.Fatalf("Wait(30ms) returned after %v", el)
+	}
+
+	for _, timeout := range []time.Duration{-1, mustHappen} {
+		f := NewFuture()
+		w := NewWaiter(FirstCompleted)
+		w.Register(f, 0)
+		w.Arm()
+		const n = 3
+		res := make(chan bool, n)
+		for i := 0; i < n; i++ {
+			go func() { res <- w.Wait(timeout) }()
+		}
+		if _, ok := received(res, mustNotYet); ok {
+			t.Fatalf("Wait(%v) returned before anything completed", timeout)
+		}
+		f.Finish(false)
+		for i := 0; i < n; i++ {
+			if v, ok := received(res, mustHappen); !ok || !v {
+				t.Fatalf("Wait(%v) not woken (received=%v value=%v)", timeout, ok, v)
+			}
+		}
+		// The token is kept: later waits see the waiter fired.
+		if !w.Wait(-1) || !w.Wait(0) {
+			t.Fatal("fired state not kept after blocking waits")
+		}
+		assertTake(t, w, 0)
+		if w.Wait(0) || w.Wait(time.Millisecond) {
+			t.Fatal("Take did not re-arm")
+		}
+	}
+}
+
+func TestWaiterClose(t *testing.T) {
+	fs := newFutures(3)
+	w := NewWaiter(AsCompleted)
+	other := NewWaiter(AsCompleted)
+	registerAll(t, w, fs)
+	other.Register(fs[1], 11)
+	w.Arm()
+	other.Arm()
+
+	fs[0].Finish(false)
+	assertFired(t, w, true, "before Close")
+	assertTake(t, w, 0)
+
+	w.Close()
+	for i, f := range fs {
+		f.mu.Lock()
+		for _, r := range f.waiters {
+			if r.w == w {
+				t.Fatalf("future %d still holds the closed waiter", i)
+			}
+		}
+		f.mu.Unlock()
+	}
+	fs[1].Finish(true)
+	fs[2].Cancel()
+	fs[2].SetRunningOrNotifyCancel()
+	if w.Finished() != 0 {
+		t.Fatalf("closed waiter was notified: Finished() = %d", w.Finished())
+	}
+	if w.Wait(mustNotYet / 5) {
+		t.Fatal("closed waiter fired")
+	}
+	// The other waiter on fs[1] is untouched.
+	assertFired(t, other, true, "other waiter")
+	assertTake(t, other, 11)
+
+	w.Close() // idempotent
+}
+
+// Close removes every registration of the waiter, even when the same future
+// is registered several times and shares its list with other waiters.
+func TestWaiterCloseSharedFuture(t *testing.T) {
+	f := NewFuture()
+	ws := make([]*Waiter, 5)
+	for i := range ws {
+		ws[i] = NewWaiter(AsCompleted)
+	}
+	// Interleave: w0, w1, w0, w2, w3, w0, w4
+	for _, k := range []int{0, 1, 0, 2, 3, 0, 4} {
+		ws[k].Register(f, k)
+	}
+	for _, w := range ws {
+		w.Arm()
+	}
+	ws[0].Close()
+	ws[3].Close()
+	f.mu.Lock()
+	n := len(f.waiters)
+	f.mu.Unlock()
+	if n != 3 {
+		t.Fatalf("%d registrations left, want 3", n)
+	}
+	f.Finish(false)
+	for k, w := range ws {
+		got := w.Take()
+		switch k {
+		case 0, 3:
+			if len(got) != 0 {
+				t.Fatalf("closed waiter %d notified %v", k, got)
+			}
+		default:
+			if !reflect.DeepEqual(got, []int{k}) {
+				t.Fatalf("waiter %d Take = %v, want [%d]", k, got, k)
+			}
+		}
+	}
+}
+
+// Close while members are finishing: once Close returns, no more
+// notifications arrive.
+func TestWaiterCloseConcurrent(t *testing.T) {
+	for round := 0; round < 20; round++ {
+		const n = 400
+		fs := newFutures(n)
+		w := NewWaiter(AsCompleted)
+		registerAll(t, w, fs)
+		w.Arm()
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				for i := g; i < n; i += 4 {
+					fs[i].Finish(i%3 == 0)
+				}
+			}(g)
+		}
+		time.Sleep(time.Duration(round%5) * 100 * time.Microsecond)
+		w.Close()
+		after := w.Finished()
+		wg.Wait()
+		if got := w.Finished(); got != after {
+			t.Fatalf("round %d: %d notifications after Close returned", round, got-after)
+		}
+		seen := map[int]bool{}
+		for _, i := range w.Take() {
+			if seen[i] {
+				t.Fatalf("index %d reported twice", i)
+			}
+			seen[i] = true
+		}
+		for i, f := range fs {
+			f.mu.Lock()
+			nw := len(f.waiters)
+			f.mu.Unlock()
+			if nw != 0 {
+				t.Fatalf("future %d still has %d registrations", i, nw)
+			}
+		}
+	}
+}
+
+func TestWaiterExternal(t *testing.T) {
+	t.Run("all-completed", func(t *testing.T) {
+		f := NewFuture()
+		w := NewWaiter(AllCompleted)
+		w.Register(f, 0)
+		w.AddExternal(2)
+		w.Arm()
+		f.Finish(false)
+		assertFired(t, w, false, "external members pending")
+		w.Notify(2, OutcomeResult)
+		assertFired(t, w, false, "one external member pending")
+		w.Notify(1, OutcomeCancelled)
+		assertFired(t, w, true, "all done")
+		assertTake(t, w, 0, 2, 1)
+	})
+	t.Run("all-completed external only, notified before Arm", func(t *testing.T) {
+		w := NewWaiter(AllCompleted)
+		w.AddExternal(2)
+		w.Notify(0, OutcomeResult)
+		w.Notify(1, OutcomeException)
+		assertFired(t, w, false, "before Arm")
+		w.Arm()
+		assertFired(t, w, true, "at Arm")
+		assertTake(t, w, 0, 1)
+	})
+	t.Run("first-exception", func(t *testing.T) {
+		f := NewFuture()
+		w := NewWaiter(FirstException)
+		w.Register(f, 0)
+		w.AddExternal(3)
+		w.Arm()
+		w.Notify(1, OutcomeResult)
+		w.Notify(2, OutcomeCancelled)
+		assertFired(t, w, false, "no exception yet")
+		w.Notify(3, OutcomeException)
+		assertFired(t, w, true, "external exception")
+		assertTake(t, w, 1, 2, 3)
+	})
+	t.Run("first-completed", func(t *testing.T) {
+		f := NewFuture()
+		w := NewWaiter(FirstCompleted)
+		w.Register(f, 0)
+		w.AddExternal(1)
+		w.Arm()
+		assertFired(t, w, false, "nothing done")
+		w.Notify(1, OutcomeResult)
+		assertFired(t, w, true, "external done")
+		assertTake(t, w, 1)
+	})
+	t.Run("as-completed mixes", func(t *testing.T) {
+		fs := newFutures(2)
+		w := NewWaiter(AsCompleted)
+		registerAll(t, w, fs)
+		w.AddExternal(2)
+		w.Arm()
+		w.Notify(3, OutcomeResult)
+		fs[1].Finish(false)
+		assertTake(t, w, 3, 1)
+		w.Notify(2, OutcomeException)
+		fs[0].Finish(true)
+		assertTake(t, w, 2, 0)
+	})
+	t.Run("blocked wait woken by Notify", func(t *testing.T) {
+		w := NewWaiter(AllCompleted)
+		w.AddExternal(1)
+		w.Arm()
+		res := make(chan bool, 1)
+		go func() { res <- w.Wait(-1) }()
+		if _, ok := received(res, mustNotYet); ok {
+			t.Fatal("Wait returned early")
+		}
+		go w.Notify(0, OutcomeResult)
+		if v, ok := received(res, mustHappen); !ok || !v {
+			t.Fatal("Wait not woken by Notify")
+		}
+	})
+}
+
+// Many goroutines complete futures (and external members) while one
+// goroutine consumes the waiter as as_completed does: every index is
+// reported exactly once, and only after its future is notified.
+func TestWaiterAsCompletedConcurrent(t *testing.T) {
+	for _, timeout := range []time.Duration{-1, mustHappen} {
+		t.Run(fmt.Sprint(timeout), func(t *testing.T) {
+			const n, ext, goroutines = 1000, 100, 8
+			fs := newFutures(n)
+			w := NewWaiter(AsCompleted)
+			registerAll(t, w, fs)
+			w.AddExternal(ext)
+			w.Arm()
+
+			total := n + ext
+			perm := rand.New(rand.NewSource(3)).Perm(total)
+			var wg sync.WaitGroup
+			for g := 0; g < goroutines; g++ {
+				wg.Add(1)
+				go func(g int) {
+					defer wg.Done()
+					for k := g; k < total; k += goroutines {
+						i := perm[k]
+						if i >= n {
+							w.Notify(i, Outcome(i%3))
+							continue
+						}
+						switch i % 3 {
+						case 0:
+							fs[i].Finish(false)
+						case 1:
+							fs[i].SetRunningOrNotifyCancel()
+							fs[i].Finish(true)
+						case 2:
+							fs[i].Cancel()
+							fs[i].SetRunningOrNotifyCancel()
+						}
+					}
+				}(g)
+			}
+
+			seen := make([]int, total)
+			got := 0
+			for got < total {
+				if !w.Wait(timeout) {
+					t.Fatalf("Wait timed out with %d/%d reported", got, total)
+				}
+				ids := w.Take()
+				if len(ids) == 0 {
+					t.Fatalf("Wait fired but Take returned nothing (%d/%d)", got, total)
+				}
+				for _, i := range ids {
+					if i < 0 || i >= total {
+						t.Fatalf("index %d out of range", i)
+					}
+					if i < n && !fs[i].State().Notified() {
+						t.Fatalf("index %d reported in state %v", i, fs[i].State())
+					}
+					seen[i]++
+					got++
+				}
+			}
+			wg.Wait()
+			for i, c := range seen {
+				if c != 1 {
+					t.Fatalf("index %d reported %d times", i, c)
+				}
+			}
+			if extra := w.Take(); len(extra) != 0 {
+				t.Fatalf("extra reports %v", extra)
+			}
+			if w.Wait(0) {
+				t.Fatal("waiter fired with nothing left")
+			}
+		})
+	}
+}
+
+// Concurrent completions with the blocking kinds: the waiter fires once the
+// rule is met, never earlier.
+func TestWaiterConcurrentKinds(t *testing.T) {
+	const n = 300
+	t.Run("all-completed", func(t *testing.T) {
+		fs := newFutures(n)
+		w := NewWaiter(AllCompleted)
+		registerAll(t, w, fs)
+		w.Arm()
+		var wg sync.WaitGroup
+		for g := 0; g < 6; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				for i := g; i < n; i += 6 {
+					completions[i%3].complete(fs[i])
+				}
+			}(g)
+		}
+		if !w.Wait(-1) {
+			t.Fatal("Wait(-1) returned false")
+		}
+		for i, f := range fs {
+			if !f.State().Notified() {
+				t.Fatalf("fired while member %d is %v", i, f.State())
+			}
+		}
+		wg.Wait()
+		if got := w.Take(); len(got) != n {
+			t.Fatalf("Take returned %d indices, want %d", len(got), n)
+		}
+	})
+	t.Run("first-exception", func(t *testing.T) {
+		fs := newFutures(n)
+		w := NewWaiter(FirstException)
+		registerAll(t, w, fs)
+		w.Arm()
+		const bad = 137
+		var wg sync.WaitGroup
+		for g := 0; g < 6; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				for i := g; i < n; i += 6 {
+					if i != bad {
+						fs[i].Finish(false)
+					}
+				}
+			}(g)
+		}
+		wg.Wait()
+		assertFired(t, w, false, "all but one finished with results")
+		go fs[bad].Finish(true)
+		if !w.Wait(mustHappen) {
+			t.Fatal("FIRST_EXCEPTION not fired by the exception")
+		}
+	})
+}
