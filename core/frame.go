@@ -71,7 +71,14 @@ func ParseHeader(h []byte) (kind byte, id uint64, n uint64, err error) {
 
 // ReadFrame reads one frame. io.EOF means the stream ended cleanly between
 // frames; io.ErrUnexpectedEOF, that it ended inside one.
-func ReadFrame(r io.Reader) (Frame, error) {
+func ReadFrame(r io.Reader) (Frame, error) { return readFrame(r, 0) }
+
+// ReadFrameReserve is ReadFrame whose Payload starts with reserve spare
+// bytes (zero) before the frame's payload, so that a caller can prefix a
+// tag without copying a large payload again.
+func ReadFrameReserve(r io.Reader, reserve int) (Frame, error) { return readFrame(r, reserve) }
+
+func readFrame(r io.Reader, reserve int) (Frame, error) {
 	var h [HeaderSize]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
 		return Frame{}, err
@@ -80,7 +87,7 @@ func ReadFrame(r io.Reader) (Frame, error) {
 	if err != nil {
 		return Frame{}, err
 	}
-	payload, err := readN(r, n)
+	payload, err := readN(r, n, reserve)
 	if err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
@@ -92,16 +99,16 @@ func ReadFrame(r io.Reader) (Frame, error) {
 
 // readN reads exactly n bytes, growing the buffer as data arrives so that a
 // corrupt length cannot allocate more than the stream actually holds.
-func readN(r io.Reader, n uint64) ([]byte, error) {
+func readN(r io.Reader, n uint64, reserve int) ([]byte, error) {
 	const chunk = 1 << 20
 	if n <= chunk {
-		buf := make([]byte, n)
-		_, err := io.ReadFull(r, buf)
+		buf := make([]byte, reserve+int(n))
+		_, err := io.ReadFull(r, buf[reserve:])
 		return buf, err
 	}
-	buf := make([]byte, 0, chunk)
-	for uint64(len(buf)) < n {
-		want := n - uint64(len(buf))
+	buf := make([]byte, reserve, chunk)
+	for uint64(len(buf)-reserve) < n {
+		want := n - uint64(len(buf)-reserve)
 		if want > chunk {
 			want = chunk
 		}

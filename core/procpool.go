@@ -2,6 +2,7 @@ package core
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -27,7 +28,7 @@ var ErrProcBroken = errors.New(BrokenMessage)
 const (
 	EvDeliver = 1 + iota // Owner: a future Go finished or cancelled; run its callbacks
 	EvSpawn              // N: start this many worker processes
-	EvReap               // Worker: this worker has exited; join its process
+	EvReap               // Worker (its pid): this worker has exited; join its process
 	EvBroken             // the pool broke: terminate the remaining workers
 	EvDone               // shut down, no worker left: the service thread may exit
 )
@@ -247,9 +248,11 @@ func (p *ProcPool) writer(w *procWorker) {
 			buf = AppendFrame(buf[:0], FrameTask, t.id, t.payload)
 			_, err = w.w.Write(buf)
 		} else {
-			if _, err = w.w.Write(AppendFrame(buf[:0], FrameTask, t.id, nil)[:0]); err == nil {
-				hdr := AppendFrame(nil, FrameTask, t.id, t.payload)
-				_, err = w.w.Write(hdr)
+			// A large payload is written from where it is, after its header.
+			hdr := AppendFrame(buf[:0], FrameTask, t.id, nil)
+			binary.BigEndian.PutUint64(hdr[0:8], uint64(9+len(t.payload)))
+			if _, err = w.w.Write(hdr); err == nil {
+				_, err = w.w.Write(t.payload)
 			}
 		}
 		t.payload = nil
@@ -265,7 +268,7 @@ func (p *ProcPool) writer(w *procWorker) {
 func (p *ProcPool) reader(w *procWorker) {
 	br := bufio.NewReaderSize(w.r, 64<<10)
 	for {
-		fr, err := ReadFrame(br)
+		fr, err := ReadFrameReserve(br, 1) // room for the payload tag
 		if err != nil {
 			p.workerGone(w, err)
 			return
@@ -288,8 +291,8 @@ func (p *ProcPool) complete(w *procWorker, fr Frame) {
 		if fr.Kind == FrameException {
 			tag = TagException
 		}
-		payload := make([]byte, 0, len(fr.Payload)+1)
-		payload = append(append(payload, tag), fr.Payload...)
+		payload := fr.Payload
+		payload[0] = tag
 		// An error means the user finished the future by hand: drop ours.
 		if t.fut.FinishPayload(tag == TagException, payload) == nil {
 			if o := t.fut.TakeOwner(); o != 0 {
@@ -358,7 +361,7 @@ func (p *ProcPool) workerGone(w *procWorker, err error) {
 	clean := w.quitSent && len(w.inflight) == 0 && (err == io.EOF)
 	delete(p.workers, w.id)
 	p.quitLocked(w) // stops the writer
-	p.emitLocked(Event{Kind: EvReap, Worker: w.id})
+	p.emitLocked(Event{Kind: EvReap, Worker: uint64(w.pid)})
 	if !clean && !p.broken {
 		p.breakLocked("")
 		p.emitLocked(Event{Kind: EvBroken})
@@ -446,9 +449,9 @@ func (p *ProcPool) countSpawnForShutdownLocked() int {
 	return n
 }
 
-// Events returns the pending events, waiting up to timeout (negative: no
-// limit) for one.
-func (p *ProcPool) Events(timeout time.Duration) []Event {
+// Events returns up to max pending events (max <= 0: all), waiting up to
+// timeout (negative: no limit) for one.
+func (p *ProcPool) Events(timeout time.Duration, max int) []Event {
 	p.mu.Lock()
 	if len(p.events) == 0 && timeout != 0 {
 		p.mu.Unlock()
@@ -465,7 +468,16 @@ func (p *ProcPool) Events(timeout time.Duration) []Event {
 		p.mu.Lock()
 	}
 	ev := p.events
-	p.events = nil
+	if max > 0 && len(ev) > max {
+		p.events = append([]Event(nil), ev[max:]...)
+		ev = ev[:max]
+		select { // more remain: keep the signal up
+		case p.evSignal <- struct{}{}:
+		default:
+		}
+	} else {
+		p.events = nil
+	}
 	p.mu.Unlock()
 	return ev
 }
@@ -515,4 +527,35 @@ func (p *ProcPool) Counts() ProcCounts {
 		c.InFlight += len(w.inflight)
 	}
 	return c
+}
+
+// Break marks the pool broken, as a worker death does: every queued and
+// in-flight future fails, the workers are told to quit, and the Python side
+// is told to terminate them. The binding calls it when a result cannot be
+// decoded (the stdlib's result handler breaks the pool then).
+func (p *ProcPool) Break() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.broken {
+		p.breakLocked("")
+		p.emitLocked(Event{Kind: EvBroken})
+	}
+	p.checkDoneLocked()
+}
+
+// Reserve asks for up to n more worker starts now (the caller then calls
+// AddWorker or SpawnFailed for each); it returns how many it may start.
+// With the fork start method the stdlib starts every worker at first use.
+func (p *ProcPool) Reserve(n int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shutdown || p.broken {
+		return 0
+	}
+	k := 0
+	for k < n && len(p.workers)+p.spawning < p.max {
+		p.spawning++
+		k++
+	}
+	return k
 }

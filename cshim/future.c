@@ -58,6 +58,7 @@ static int future_traverse(FutureObject *f, visitproc visit, void *arg)
     Py_VISIT(f->fn);
     Py_VISIT(f->args);
     Py_VISIT(f->kwargs);
+    Py_VISIT(f->pool);
     return 0;
 }
 
@@ -72,6 +73,7 @@ static int future_clear(FutureObject *f)
     Py_CLEAR(f->fn);
     Py_CLEAR(f->args);
     Py_CLEAR(f->kwargs);
+    Py_CLEAR(f->pool);
     return 0;
 }
 
@@ -81,7 +83,7 @@ static void future_dealloc(FutureObject *f)
     if (f->weakreflist)
         PyObject_ClearWeakRefs((PyObject *)f);
     future_clear(f);
-    if (f->h) {
+    if (f->h && !gf_forked_child) {
         gf_fut_free(f->h);   /* releases the Go future's handle */
         f->h = 0;
     }
@@ -222,6 +224,25 @@ int gf_future_finish(FutureObject *f, PyObject *result, PyObject *exc)
     return invoke_callbacks(f);
 }
 
+/* Runs, on a Python thread, what a completion made by Go without the GIL
+ * owes to Python: stdlib-protocol waiters and done-callbacks. Errors are
+ * logged (there is no caller to raise them to). */
+void gf_future_deliver(FutureObject *f)
+{
+    int st = state_of(f);
+    int taken = cond_enter(f);
+    int rc = taken < 0 ? -1 : 0;
+    if (rc == 0 && st == ST_CANCELLED_AND_NOTIFIED)
+        rc = notify_py_waiters(f, "add_cancelled");
+    else if (rc == 0 && st == ST_FINISHED)
+        rc = notify_py_waiters(f, gf_fut_failed(f->h) ? "add_exception" : "add_result");
+    cond_exit(f, taken, 1);
+    if (rc == 0)
+        rc = invoke_callbacks(f);
+    if (rc < 0)
+        gf_log_current_exception("exception delivering %r", (PyObject *)f);
+}
+
 /* cancel(): 1 cancelled, 0 not, -1 error. */
 int gf_future_cancel(FutureObject *f)
 {
@@ -277,7 +298,51 @@ static PyObject *raise_stored(PyObject *exc)
 
 static int has_exception(FutureObject *f)
 {
+    if (f->remote && !f->result && !f->exception)
+        return gf_fut_failed(f->h);   /* still bytes in Go: Go knows */
     return f->exception && f->exception != Py_None;
+}
+
+int gf_future_failed(FutureObject *f) { return has_exception(f); }
+
+/* Decodes a process pool's result bytes, held in Go, into f->result or
+ * f->exception: once, by whichever Python thread first needs them. The
+ * payload's first byte says what the rest is (core.Tag*). If the bytes
+ * cannot be unpickled, the future fails with BrokenProcessPool and the
+ * pool breaks, as the stdlib's result handler does. Returns 0, or -1 with
+ * an exception set (only for an internal error). */
+int gf_future_materialize(FutureObject *f)
+{
+    if (!f->remote || f->result || f->exception || state_of(f) != ST_FINISHED)
+        return 0;
+    /* Both Go calls are made without releasing the GIL: no other thread can
+     * take the payload in between. */
+    int64_t n = gf_fut_payload_len(f->h);
+    if (n <= 0)
+        return 0;
+    PyObject *raw = PyBytes_FromStringAndSize(NULL, n);
+    if (!raw)
+        return -1;
+    gf_fut_take_payload(f->h, PyBytes_AS_STRING(raw), n);
+    PyObject *pool = f->pool;   /* kept until decoded */
+    f->pool = NULL;
+    PyObject *val = gf_procpool_decode(raw, pool, f);
+    Py_DECREF(raw);
+    if (!val) {
+        Py_XDECREF(pool);
+        return -1;
+    }
+    /* Unpickling runs Python code and may let another thread in: the first
+     * value stored wins. */
+    if (!f->result && !f->exception) {
+        if (gf_fut_failed(f->h))
+            f->exception = Py_NewRef(val);
+        else
+            f->result = Py_NewRef(val);
+    }
+    Py_DECREF(val);
+    Py_XDECREF(pool);
+    return 0;
 }
 
 static int wait_done(uintptr_t h, int64_t ns) { return gf_fut_wait(h, ns); }
@@ -334,6 +399,8 @@ static PyObject *result_or_exception(FutureObject *f, PyObject *timeout, int wan
         PyErr_SetNone(gf_TimeoutError);
         return NULL;
     }
+    if (f->remote && gf_future_materialize(f) < 0)
+        return NULL;
     if (!want_result)
         return Py_NewRef(f->exception ? f->exception : Py_None);
     if (has_exception(f))
@@ -383,9 +450,22 @@ static PyObject *future_exception(FutureObject *f, PyObject *args, PyObject *kw)
     return result_or_exception(f, timeout, 0);
 }
 
+/* A process future is completed by Go without the GIL: whoever will need a
+ * Python thread at completion (done-callbacks, stdlib-protocol waiters)
+ * registers f as the owner, and the pool's service thread delivers. Go
+ * then holds one reference to f, given back with the delivery. Returns 1
+ * if f is already done, 0 otherwise. */
+static int add_listener(FutureObject *f)
+{
+    int rc = gf_fut_add_listener(f->h, f->remote ? (uintptr_t)f : 0);
+    if (rc == 2)
+        Py_INCREF(f);   /* Go's reference, released by gf_future_deliver's caller */
+    return rc == 1;
+}
+
 static PyObject *future_add_done_callback(FutureObject *f, PyObject *fn)
 {
-    if (gf_fut_add_listener(f->h, 0) != 1) {
+    if (!add_listener(f)) {
         /* Still pending: Go now knows that callbacks wait on this future. */
         if (!f->callbacks && !(f->callbacks = PyList_New(0)))
             return NULL;
@@ -434,6 +514,8 @@ static PyObject *future_invoke_callbacks_meth(FutureObject *f, PyObject *unused)
 
 static PyObject *future_repr(FutureObject *f)
 {
+    if (f->remote && gf_future_materialize(f) < 0)
+        return NULL;
     PyObject *name = PyObject_GetAttrString((PyObject *)Py_TYPE(f), "__name__");
     if (!name)
         return NULL;
@@ -479,6 +561,8 @@ static int set_state(FutureObject *f, PyObject *v, void *c)
 
 static PyObject *get_result(FutureObject *f, void *c)
 {
+    if (f->remote && gf_future_materialize(f) < 0)
+        return NULL;
     return Py_NewRef(f->result ? f->result : Py_None);
 }
 
@@ -490,6 +574,8 @@ static int set_result_attr(FutureObject *f, PyObject *v, void *c)
 
 static PyObject *get_exception(FutureObject *f, void *c)
 {
+    if (f->remote && gf_future_materialize(f) < 0)
+        return NULL;
     return Py_NewRef(f->exception ? f->exception : Py_None);
 }
 
@@ -512,6 +598,8 @@ static PyObject *get_condition(FutureObject *f, void *c)
 
 static PyObject *get_waiters(FutureObject *f, void *c)
 {
+    if (f->remote && !f->waiters)
+        add_listener(f);
     if (!f->waiters && !(f->waiters = PyList_New(0)))
         return NULL;
     return Py_NewRef(f->waiters);

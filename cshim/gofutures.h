@@ -42,6 +42,11 @@ typedef struct {
     PyObject *weakreflist;
     /* The call a thread pool runs for this future; cleared once run. */
     PyObject *fn, *args, *kwargs;
+    /* Process pools: the Go future may hold the result as pickled bytes
+     * (remote = 1) until a Python thread asks for it; pool is the ProcPool
+     * object that made it (to break it if the bytes cannot be decoded). */
+    int remote;
+    PyObject *pool;
 } FutureObject;
 
 extern PyTypeObject GfFutureBase_Type;
@@ -55,6 +60,10 @@ extern PyObject *gf_BrokenThreadPool, *gf_LOGGER, *gf_DoneAndNotDone;
 extern PyObject *gf_state_str[5];   /* 'PENDING', ... (the stdlib's own objects) */
 extern PyObject *gf_FIRST_COMPLETED, *gf_FIRST_EXCEPTION, *gf_ALL_COMPLETED;
 extern PyObject *gf_threading_Condition;
+
+/* Set in a child process right after fork(): Go must not be entered
+ * there (its runtime's threads are gone), so C code skips Go calls. */
+extern volatile int gf_forked_child;
 
 /* timeout.c */
 #define GF_NO_TIMEOUT ((int64_t)-1)
@@ -70,6 +79,9 @@ int gf_future_finish(FutureObject *f, PyObject *result, PyObject *exc);
 int gf_future_cancel(FutureObject *f);
 int gf_future_set_running(FutureObject *f);
 void gf_log_current_exception(const char *fmt, PyObject *arg);
+int gf_future_materialize(FutureObject *f);
+void gf_future_deliver(FutureObject *f);
+int gf_future_failed(FutureObject *f);
 
 /* wait.c */
 extern PyTypeObject GfAsCompleted_Type, GfBridge_Type;
@@ -78,7 +90,11 @@ PyObject *gf_as_completed(PyObject *mod, PyObject *args, PyObject *kwargs);
 
 /* threadpool.c */
 extern PyTypeObject GfThreadPool_Type;
-void gf_threadpool_set_interpreter_shutdown(void);
+
+/* procpool.c */
+extern PyTypeObject GfProcPool_Type;
+PyObject *gf_procpool_decode(PyObject *raw, PyObject *pool, FutureObject *f);
+extern int gf_interpreter_shutdown;
 
 /* mapiter.c */
 extern PyTypeObject GfMapIter_Type;

@@ -4,6 +4,7 @@
  * the Python package imports it only on first use (python/gofutures/_ext.py).
  */
 #include "gofutures.h"
+#include <pthread.h>
 
 PyObject *gf_CancelledError, *gf_TimeoutError, *gf_InvalidStateError;
 PyObject *gf_BrokenThreadPool, *gf_LOGGER, *gf_DoneAndNotDone;
@@ -12,11 +13,19 @@ PyObject *gf_FIRST_COMPLETED, *gf_FIRST_EXCEPTION, *gf_ALL_COMPLETED;
 PyObject *gf_threading_Condition;
 PyTypeObject *GfFuture_Type;
 
+/* Set by the atexit hooks of thread.py and process.py: submit() then
+ * raises 'cannot schedule new futures after interpreter shutdown'. */
+int gf_interpreter_shutdown;
+
+/* See gofutures.h: set in the child of a fork(). */
+volatile int gf_forked_child;
+static void in_forked_child(void) { gf_forked_child = 1; }
+
 void gf_mapiter_init(PyObject *base_module);
 
 static PyObject *set_interpreter_shutdown(PyObject *m, PyObject *unused)
 {
-    gf_threadpool_set_interpreter_shutdown();
+    gf_interpreter_shutdown = 1;
     Py_RETURN_NONE;
 }
 
@@ -98,7 +107,7 @@ PyMODINIT_FUNC PyInit__gofutures(void)
 
     if (PyType_Ready(&GfFutureBase_Type) < 0 || PyType_Ready(&GfBridge_Type) < 0 ||
         PyType_Ready(&GfAsCompleted_Type) < 0 || PyType_Ready(&GfThreadPool_Type) < 0 ||
-        PyType_Ready(&GfMapIter_Type) < 0)
+        PyType_Ready(&GfMapIter_Type) < 0 || PyType_Ready(&GfProcPool_Type) < 0)
         goto fail;
     PyObject *cf_future = attr(base, "Future");
     if (!cf_future)
@@ -113,10 +122,13 @@ PyMODINIT_FUNC PyInit__gofutures(void)
         goto fail;
     Py_INCREF(&GfFutureBase_Type);
     Py_INCREF(&GfThreadPool_Type);
+    Py_INCREF(&GfProcPool_Type);
     if (PyModule_AddObject(m, "FutureBase", (PyObject *)&GfFutureBase_Type) < 0 ||
         PyModule_AddObject(m, "Future", Py_NewRef((PyObject *)GfFuture_Type)) < 0 ||
-        PyModule_AddObject(m, "ThreadPool", (PyObject *)&GfThreadPool_Type) < 0)
+        PyModule_AddObject(m, "ThreadPool", (PyObject *)&GfThreadPool_Type) < 0 ||
+        PyModule_AddObject(m, "ProcPool", (PyObject *)&GfProcPool_Type) < 0)
         goto fail;
+    pthread_atfork(NULL, NULL, in_forked_child);
     Py_DECREF(base);
     Py_DECREF(thread);
     Py_DECREF(threading);

@@ -25,9 +25,8 @@ typedef struct {
 static const char BROKEN_MSG[] =
     "A thread initializer failed, the thread pool is not usable anymore";
 
-/* Set by the atexit hook: submit() then refuses new work. */
-static int interpreter_shutdown;
-void gf_threadpool_set_interpreter_shutdown(void) { interpreter_shutdown = 1; }
+/* gf_interpreter_shutdown (module.c) is set by the atexit hook: submit()
+ * then refuses new work. */
 
 /* Yield the GIL between consecutive tasks after this long, so that a task
  * stream of C calls (which never reach the eval loop's switch check) cannot
@@ -119,7 +118,7 @@ static PyObject *pool_submit(PoolObject *p, PyObject *const *args, Py_ssize_t na
         );
         return NULL;
     }
-    if (interpreter_shutdown) {
+    if (gf_interpreter_shutdown) {
         int64_t q, w, i, flags;
         gf_pool_counts(p->ph, &q, &w, &i, &flags);
         if (!(flags & 3)) {

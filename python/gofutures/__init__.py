@@ -40,6 +40,7 @@ __all__ = (
     'wait',
     'as_completed',
     'ThreadPoolExecutor',
+    'ProcessPoolExecutor',
     'install',
     'uninstall',
 )
@@ -50,8 +51,12 @@ def __getattr__(name):
     if name == "Future":
         from . import _ext
         return _ext.load().Future
+    if name in ("ProcessPoolExecutor", "BrokenProcessPool"):
+        # Imported on first use, as concurrent.futures does (multiprocessing).
+        from . import process
+        return getattr(process, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | {"Future"})
+    return sorted(set(globals()) | {"Future", "ProcessPoolExecutor", "BrokenProcessPool"})

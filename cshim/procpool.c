@@ -1,0 +1,483 @@
+/* ProcPool: the C half of gofutures.ProcessPoolExecutor.
+ *
+ * The dispatcher is Go (core.ProcPool behind self->ph): the task queue, the
+ * pipes to the worker processes and their framing, in-flight bookkeeping,
+ * result demultiplexing and worker-death detection all run in goroutines
+ * that never touch Python. Results stay in Go as pickled bytes until a
+ * Python thread asks a future for them (gf_future_materialize).
+ *
+ * What needs Python is done here, with the GIL:
+ *  - submit: pickle the call with multiprocessing's ForkingPickler (what the
+ *    stdlib's queues use) and hand the bytes to Go;
+ *  - serve: the body of the pool's service thread, a threading.Thread that
+ *    blocks in Go with the GIL released and wakes only for events: run the
+ *    done-callbacks of futures Go completed, start or join worker processes
+ *    (through the Python controller `ctl`, which uses the multiprocessing
+ *    context), terminate workers when the pool broke.
+ */
+#include "gofutures.h"
+#include "structmember.h"
+
+typedef struct {
+    PyObject_HEAD
+    uintptr_t ph;          /* core.ProcPool handle, owned */
+    PyObject *ctl;         /* controller: spawn(n), reap(pid), broken() */
+    PyObject *processes;   /* dict: pid -> multiprocessing.Process */
+    PyObject *weakreflist;
+} ProcPoolObject;
+
+static const char FUTURE_BROKEN[] =
+    "A process in the process pool was terminated abruptly while the future was running or pending.";
+static const char SUBMIT_BROKEN[] =
+    "A child process terminated abruptly, the process pool is not usable anymore";
+
+/* core.Event kinds */
+enum { EV_DELIVER = 1, EV_SPAWN, EV_REAP, EV_BROKEN, EV_DONE };
+
+/* Looked up when the first process pool is made (they import multiprocessing). */
+static PyObject *pickle_loads, *fp_dumps, *BrokenProcessPool, *RemoteTraceback, *format_exception;
+
+static int lookups(void)
+{
+    if (format_exception)
+        return 0;
+    PyObject *pickle = PyImport_ImportModule("pickle");
+    PyObject *red = pickle ? PyImport_ImportModule("multiprocessing.reduction") : NULL;
+    PyObject *proc = red ? PyImport_ImportModule("concurrent.futures.process") : NULL;
+    PyObject *tb = proc ? PyImport_ImportModule("traceback") : NULL;
+    PyObject *fp = red ? PyObject_GetAttrString(red, "ForkingPickler") : NULL;
+    if (tb && fp) {
+        pickle_loads = PyObject_GetAttrString(pickle, "loads");
+        fp_dumps = PyObject_GetAttrString(fp, "dumps");
+        BrokenProcessPool = PyObject_GetAttrString(proc, "BrokenProcessPool");
+        RemoteTraceback = PyObject_GetAttrString(proc, "_RemoteTraceback");
+        format_exception = PyObject_GetAttrString(tb, "format_exception");
+    }
+    Py_XDECREF(pickle);
+    Py_XDECREF(red);
+    Py_XDECREF(proc);
+    Py_XDECREF(tb);
+    Py_XDECREF(fp);
+    if (!pickle_loads || !fp_dumps || !BrokenProcessPool || !RemoteTraceback || !format_exception) {
+        Py_CLEAR(format_exception);
+        return -1;
+    }
+    return 0;
+}
+
+/* The current exception's traceback text, as the stdlib formats it; clears
+ * the exception. Returns NULL (and clears) if even that fails. */
+static PyObject *format_current(PyObject **exc_out)
+{
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (v && tb)
+        PyException_SetTraceback(v, tb);
+    PyObject *lines = v ? PyObject_CallFunctionObjArgs(format_exception, t, v, tb ? tb : Py_None, NULL) : NULL;
+    PyObject *empty = lines ? PyUnicode_FromString("") : NULL;
+    PyObject *text = empty ? PyUnicode_Join(empty, lines) : NULL;
+    Py_XDECREF(empty);
+    Py_XDECREF(lines);
+    PyErr_Clear();
+    Py_XDECREF(t);
+    Py_XDECREF(tb);
+    if (exc_out)
+        *exc_out = v;
+    else
+        Py_XDECREF(v);
+    return text;
+}
+
+/* Sets exc.__cause__ = _RemoteTraceback(quote + text + quote) where quote
+ * is "\n'''\n" or '\n"""\n' as the stdlib writes each case. */
+static void set_remote_cause(PyObject *exc, PyObject *text, const char *q)
+{
+    if (!exc || !text)
+        return;
+    PyObject *msg = PyUnicode_FromFormat("\n%s\n%U%s", q, text, q);
+    PyObject *rt = msg ? PyObject_CallOneArg(RemoteTraceback, msg) : NULL;
+    Py_XDECREF(msg);
+    if (rt)
+        PyException_SetCause(exc, rt);   /* steals rt */
+    PyErr_Clear();
+}
+
+/* Turns the bytes a worker sent (tag + pickle; see core.Tag*) into the
+ * future's value. Called by gf_future_materialize with the GIL. */
+PyObject *gf_procpool_decode(PyObject *raw, PyObject *pool, FutureObject *f)
+{
+    if (lookups() < 0)
+        return NULL;
+    const char *p = PyBytes_AS_STRING(raw);
+    Py_ssize_t n = PyBytes_GET_SIZE(raw);
+    if (p[0] == 'B') {
+        PyObject *e = PyObject_CallFunction(BrokenProcessPool, "s", FUTURE_BROKEN);
+        if (e && n > 1) {
+            PyObject *text = PyUnicode_DecodeUTF8(p + 1, n - 1, "replace");
+            set_remote_cause(e, text, "'''");
+            Py_XDECREF(text);
+        }
+        return e;
+    }
+    PyObject *mv = PyMemoryView_FromMemory((char *)p + 1, n - 1, PyBUF_READ);
+    if (!mv)
+        return NULL;
+    PyObject *v = PyObject_CallOneArg(pickle_loads, mv);
+    Py_DECREF(mv);
+    if (v)
+        return v;
+    /* The bytes cannot be unpickled here: the stdlib's result handler then
+     * breaks the pool, and every pending future (this one too) gets
+     * BrokenProcessPool with the error as its cause. */
+    PyObject *text = format_current(NULL);
+    PyObject *e = PyObject_CallFunction(BrokenProcessPool, "s", FUTURE_BROKEN);
+    set_remote_cause(e, text, "'''");
+    Py_XDECREF(text);
+    if (!e)
+        return NULL;
+    gf_fut_force(f->h, ST_FINISHED, 1);
+    if (pool && Py_IS_TYPE(pool, &GfProcPool_Type))
+        gf_proc_break(((ProcPoolObject *)pool)->ph);
+    return e;
+}
+
+static PyObject *pp_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    static char *names[] = {"max_workers", "max_tasks_per_child", "prefetch", "ctl", NULL};
+    Py_ssize_t max, max_tasks, prefetch;
+    PyObject *ctl;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "nnnO:ProcPool", names, &max, &max_tasks, &prefetch, &ctl))
+        return NULL;
+    if (lookups() < 0)
+        return NULL;
+    ProcPoolObject *p = (ProcPoolObject *)type->tp_alloc(type, 0);
+    if (!p)
+        return NULL;
+    p->processes = PyDict_New();
+    if (!p->processes) {
+        Py_DECREF(p);
+        return NULL;
+    }
+    p->ctl = Py_NewRef(ctl);
+    p->ph = gf_proc_new(max, max_tasks, prefetch);
+    return (PyObject *)p;
+}
+
+static int pp_traverse(ProcPoolObject *p, visitproc visit, void *arg)
+{
+    Py_VISIT(p->ctl);
+    Py_VISIT(p->processes);
+    return 0;
+}
+
+static int pp_clear(ProcPoolObject *p)
+{
+    Py_CLEAR(p->ctl);
+    Py_CLEAR(p->processes);
+    return 0;
+}
+
+static void pp_dealloc(ProcPoolObject *p)
+{
+    PyObject_GC_UnTrack(p);
+    if (p->weakreflist)
+        PyObject_ClearWeakRefs((PyObject *)p);
+    pp_clear(p);
+    if (p->ph && !gf_forked_child) {
+        /* Nothing can reach the pool any more (its service thread held a
+         * reference while it ran): let Go stop what is left. */
+        gf_proc_shutdown(p->ph, 1);
+        gf_proc_free(p->ph);
+    }
+    p->ph = 0;
+    Py_TYPE(p)->tp_free((PyObject *)p);
+}
+
+static PyObject *pp_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError,
+#if PY_VERSION_HEX >= 0x030A0000
+                        "ProcessPoolExecutor.submit() missing 1 required positional argument: 'fn'"
+#else
+                        "submit() missing 1 required positional argument: 'fn'"
+#endif
+        );
+        return NULL;
+    }
+    int64_t q, inf, w, done, flags;
+    gf_proc_counts(p->ph, &q, &inf, &w, &done, &flags);
+    if (flags & 2) {
+        PyErr_SetString(BrokenProcessPool, SUBMIT_BROKEN);
+        return NULL;
+    }
+    if ((flags & 1) && !gf_interpreter_shutdown) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot schedule new futures after shutdown");
+        return NULL;
+    }
+    if (gf_interpreter_shutdown) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot schedule new futures after interpreter shutdown");
+        return NULL;
+    }
+    /* The call travels as a pickle of (fn, args, kwargs or None). */
+    PyObject *call = PyTuple_New(3);
+    if (!call)
+        return NULL;
+    PyTuple_SET_ITEM(call, 0, Py_NewRef(args[0]));
+    PyObject *a = PyTuple_New(nargs - 1);
+    if (!a) {
+        Py_DECREF(call);
+        return NULL;
+    }
+    for (Py_ssize_t i = 1; i < nargs; i++)
+        PyTuple_SET_ITEM(a, i - 1, Py_NewRef(args[i]));
+    PyTuple_SET_ITEM(call, 1, a);
+    PyObject *kw = Py_None;
+    if (kwnames && PyTuple_GET_SIZE(kwnames)) {
+        kw = PyDict_New();
+        for (Py_ssize_t i = 0; kw && i < PyTuple_GET_SIZE(kwnames); i++)
+            if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0)
+                Py_CLEAR(kw);
+        if (!kw) {
+            Py_DECREF(call);
+            return NULL;
+        }
+    } else {
+        Py_INCREF(kw);
+    }
+    PyTuple_SET_ITEM(call, 2, kw);
+
+    FutureObject *f = gf_future_alloc();
+    if (!f) {
+        Py_DECREF(call);
+        return NULL;
+    }
+    f->remote = 1;
+    f->pool = Py_NewRef((PyObject *)p);
+    PyObject *data = PyObject_CallOneArg(fp_dumps, call);
+    Py_DECREF(call);
+    if (!data) {
+        /* As the stdlib's queue feeder does: the future fails with the
+         * pickling error, whose cause carries its traceback; the pool
+         * stays usable. */
+        PyObject *exc = NULL;
+        PyObject *text = format_current(&exc);
+        set_remote_cause(exc, text, "\"\"\"");
+        Py_XDECREF(text);
+        int rc = exc ? gf_future_finish(f, NULL, exc) : -1;
+        Py_XDECREF(exc);
+        if (rc < 0) {
+            Py_DECREF(f);
+            return NULL;
+        }
+        return (PyObject *)f;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) {
+        Py_DECREF(data);
+        Py_DECREF(f);
+        return NULL;
+    }
+    int rc = gf_proc_submit(p->ph, f->h, view.buf, view.len);   /* Go copies the bytes */
+    PyBuffer_Release(&view);
+    Py_DECREF(data);
+    if (rc < 0) {
+        if (rc == -2)
+            PyErr_SetString(BrokenProcessPool, SUBMIT_BROKEN);
+        else
+            PyErr_SetString(PyExc_RuntimeError, "cannot schedule new futures after shutdown");
+        Py_DECREF(f);
+        return NULL;
+    }
+    if (rc == 1) {
+        /* Start a worker process; the controller gives the start back to Go
+         * (spawn_failed) if it fails, and the task stays queued. */
+        PyObject *r = PyObject_CallMethod(p->ctl, "spawn", "n", (Py_ssize_t)1);
+        if (!r) {
+            Py_DECREF(f);
+            return NULL;
+        }
+        Py_DECREF(r);
+    }
+    return (PyObject *)f;
+}
+
+static void call_ctl(ProcPoolObject *p, const char *method, PyObject *arg)
+{
+    if (!p->ctl)
+        return;
+    PyObject *r = PyObject_CallMethod(p->ctl, method, "O", arg);
+    if (r) {
+        Py_DECREF(r);
+        return;
+    }
+    PyObject *name = PyUnicode_FromString(method);
+    gf_log_current_exception("Exception in the process pool's service thread (%s)",
+                             name ? name : Py_None);
+    Py_XDECREF(name);
+}
+
+#define NEV 64
+
+/* The service thread's body: returns once the pool is shut down (or broken)
+ * and every worker has been joined. */
+static PyObject *pp_serve(ProcPoolObject *p, PyObject *unused)
+{
+    gf_event ev[NEV];
+    int done = 0;
+    int64_t timeout = -1;
+    for (;;) {
+        int64_t n;
+        Py_BEGIN_ALLOW_THREADS
+        n = gf_proc_events(p->ph, timeout, ev, NEV);   /* parks in Go */
+        Py_END_ALLOW_THREADS
+        if (n == 0 && done)
+            break;
+        for (int64_t i = 0; i < n; i++) {
+            PyObject *arg;
+            switch (ev[i].kind) {
+            case EV_DELIVER: {
+                /* Go gives back the reference that listen() gave it. */
+                FutureObject *f = (FutureObject *)ev[i].owner;
+                gf_future_deliver(f);
+                Py_DECREF(f);
+                break;
+            }
+            case EV_SPAWN:
+                arg = PyLong_FromLongLong(ev[i].n);
+                if (arg) call_ctl(p, "spawn", arg);
+                Py_XDECREF(arg);
+                break;
+            case EV_REAP:
+                arg = PyLong_FromUnsignedLongLong(ev[i].worker);
+                if (arg) call_ctl(p, "reap", arg);
+                Py_XDECREF(arg);
+                break;
+            case EV_BROKEN:
+                call_ctl(p, "broken", Py_None);
+                break;
+            case EV_DONE:
+                done = 1;
+                timeout = 0;   /* drain what is left, then leave */
+                break;
+            }
+            PyErr_Clear();
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *pp_add_worker(ProcPoolObject *p, PyObject *args)
+{
+    PyObject *process;
+    int task_w, result_r;
+    if (!PyArg_ParseTuple(args, "Oii:add_worker", &process, &task_w, &result_r))
+        return NULL;
+    PyObject *pid = PyObject_GetAttrString(process, "pid");
+    if (!pid)
+        return NULL;
+    long v = PyLong_AsLong(pid);
+    if (v == -1 && PyErr_Occurred()) {
+        Py_DECREF(pid);
+        return NULL;
+    }
+    /* Recorded before Go can report the worker gone: the GIL is held from
+     * here to the insertion. */
+    gf_proc_add_worker(p->ph, (int)v, task_w, result_r);
+    int rc = PyDict_SetItem(p->processes, pid, process);
+    Py_DECREF(pid);
+    if (rc < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *pp_spawn_failed(ProcPoolObject *p, PyObject *unused)
+{
+    gf_proc_spawn_failed(p->ph);
+    Py_RETURN_NONE;
+}
+
+static PyObject *pp_reserve(ProcPoolObject *p, PyObject *arg)
+{
+    Py_ssize_t n = PyLong_AsSsize_t(arg);
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    return PyLong_FromLongLong(gf_proc_reserve(p->ph, n));
+}
+
+static PyObject *pp_shutdown(ProcPoolObject *p, PyObject *cancel)
+{
+    int c = PyObject_IsTrue(cancel);
+    if (c < 0)
+        return NULL;
+    gf_proc_shutdown(p->ph, c);
+    Py_RETURN_NONE;
+}
+
+static PyObject *pp_break(ProcPoolObject *p, PyObject *unused)
+{
+    gf_proc_break(p->ph);
+    Py_RETURN_NONE;
+}
+
+static int wait_done(uintptr_t h, int64_t ns) { return gf_proc_wait_done(h, ns); }
+
+/* wait_done(timeout=None): blocks (interruptibly) until the pool is shut
+ * down or broken with no worker left; returns whether it is. */
+static PyObject *pp_wait_done(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs)
+{
+    int64_t ns = GF_NO_TIMEOUT;
+    if (nargs > 0 && gf_parse_timeout(args[0], &ns) < 0)
+        return NULL;
+    int r = gf_block(wait_done, p->ph, ns);
+    if (r < 0)
+        return NULL;
+    return PyBool_FromLong(r);
+}
+
+static PyObject *pp_counts(ProcPoolObject *p, PyObject *unused)
+{
+    int64_t q, inf, w, done, flags;
+    gf_proc_counts(p->ph, &q, &inf, &w, &done, &flags);
+    return Py_BuildValue("{sLsLsLsLsOsO}", "queued", (long long)q, "in_flight", (long long)inf,
+                         "workers", (long long)w, "completed", (long long)done,
+                         "shutdown", (flags & 1) ? Py_True : Py_False,
+                         "broken", (flags & 2) ? Py_True : Py_False);
+}
+
+static PyMethodDef pp_methods[] = {
+    {"submit", (PyCFunction)(void (*)(void))pp_submit, METH_FASTCALL | METH_KEYWORDS,
+     "submit(fn, /, *args, **kwargs)\n--\n\nSchedules fn(*args, **kwargs) in a worker process."},
+    {"serve", (PyCFunction)pp_serve, METH_NOARGS,
+     "The body of the pool's service thread."},
+    {"add_worker", (PyCFunction)pp_add_worker, METH_VARARGS,
+     "add_worker(process, task_w, result_r): adopt a started worker and its pipe ends."},
+    {"spawn_failed", (PyCFunction)pp_spawn_failed, METH_NOARGS, "Give back a reserved worker start."},
+    {"reserve", (PyCFunction)pp_reserve, METH_O, "reserve(n): reserve up to n worker starts."},
+    {"shutdown", (PyCFunction)pp_shutdown, METH_O, "shutdown(cancel_futures)"},
+    {"break_pool", (PyCFunction)pp_break, METH_NOARGS, "Mark the pool broken."},
+    {"wait_done", (PyCFunction)(void (*)(void))pp_wait_done, METH_FASTCALL,
+     "wait_done(timeout=None) -> bool"},
+    {"counts", (PyCFunction)pp_counts, METH_NOARGS, "A snapshot of the dispatcher."},
+    {NULL}};
+
+static PyMemberDef pp_members[] = {
+    {"processes", T_OBJECT, offsetof(ProcPoolObject, processes), READONLY,
+     "The live worker processes, by pid."},
+    {NULL}};
+
+PyTypeObject GfProcPool_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "gofutures._gofutures.ProcPool",
+    .tp_basicsize = sizeof(ProcPoolObject),
+    .tp_dealloc = (destructor)pp_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "The Go dispatcher of a ProcessPoolExecutor.",
+    .tp_traverse = (traverseproc)pp_traverse,
+    .tp_clear = (inquiry)pp_clear,
+    .tp_weaklistoffset = offsetof(ProcPoolObject, weakreflist),
+    .tp_methods = pp_methods,
+    .tp_members = pp_members,
+    .tp_new = pp_new,
+};

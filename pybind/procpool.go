@@ -1,0 +1,116 @@
+package main
+
+/*
+#include <stdint.h>
+#include <stdlib.h>
+
+// One thing the process pool's service thread must do (core.Event).
+typedef struct {
+	int32_t kind;
+	int64_t n;
+	uintptr_t owner;
+	uint64_t worker;
+} gf_event;
+*/
+import "C"
+
+import (
+	"runtime/cgo"
+	"unsafe"
+
+	"github.com/gofutures/gofutures/core"
+)
+
+func proc(h C.uintptr_t) *core.ProcPool { return cgo.Handle(h).Value().(*core.ProcPool) }
+
+//export gf_proc_new
+func gf_proc_new(max, maxTasks, prefetch C.int64_t) C.uintptr_t {
+	return newHandle(core.NewProcPool(int(max), int(maxTasks), int(prefetch)))
+}
+
+//export gf_proc_free
+func gf_proc_free(ph C.uintptr_t) { freeHandle(ph) }
+
+// gf_proc_submit queues a task for the future fh whose pickled call is
+// buf[0:n] (copied). It returns 0, 1 when the caller must start a worker
+// process (then gf_proc_add_worker or gf_proc_spawn_failed), -1 after
+// shutdown, -2 when the pool is broken (the task was not queued).
+//
+//export gf_proc_submit
+func gf_proc_submit(ph C.uintptr_t, fh C.uintptr_t, buf unsafe.Pointer, n C.int64_t) C.int {
+	payload := C.GoBytes(buf, C.int(n))
+	spawn, err := proc(ph).Submit(fut(fh), payload)
+	switch err {
+	case core.ErrShutdown:
+		return -1
+	case core.ErrProcBroken:
+		return -2
+	}
+	if spawn {
+		return 1
+	}
+	return 0
+}
+
+//export gf_proc_spawn_failed
+func gf_proc_spawn_failed(ph C.uintptr_t) { proc(ph).SpawnFailed() }
+
+// gf_proc_add_worker hands a started worker's pipe ends (the pool owns and
+// closes them from now on) to the dispatcher; it returns the worker's id.
+//
+//export gf_proc_add_worker
+func gf_proc_add_worker(ph C.uintptr_t, pid, taskW, resultR C.int) C.uint64_t {
+	return C.uint64_t(proc(ph).AddWorker(int(pid), int(taskW), int(resultR)))
+}
+
+// gf_proc_events blocks (GIL released by the caller) up to timeoutNs for
+// events and copies up to capacity of them into out; it returns how many.
+//
+//export gf_proc_events
+func gf_proc_events(ph C.uintptr_t, timeoutNs C.int64_t, out *C.gf_event, capacity C.int64_t) C.int64_t {
+	ev := proc(ph).Events(nanos(timeoutNs), int(capacity))
+	dst := unsafe.Slice(out, int(capacity))
+	for i, e := range ev {
+		dst[i] = C.gf_event{kind: C.int32_t(e.Kind), n: C.int64_t(e.N), owner: C.uintptr_t(e.Owner),
+			worker: C.uint64_t(e.Worker)}
+	}
+	return C.int64_t(len(ev))
+}
+
+//export gf_proc_shutdown
+func gf_proc_shutdown(ph C.uintptr_t, cancel C.int) { proc(ph).Shutdown(cancel != 0) }
+
+// gf_proc_wait_done blocks (GIL released) until the pool is shut down or
+// broken with no worker left; 1 when so, 0 on timeout.
+//
+//export gf_proc_wait_done
+func gf_proc_wait_done(ph C.uintptr_t, timeoutNs C.int64_t) C.int {
+	if proc(ph).WaitDone(nanos(timeoutNs)) {
+		return 1
+	}
+	return 0
+}
+
+// gf_proc_counts reports a snapshot; flags: 1 shut down, 2 broken.
+//
+//export gf_proc_counts
+func gf_proc_counts(ph C.uintptr_t, queued, inflight, workers, completed, flags *C.int64_t) {
+	c := proc(ph).Counts()
+	*queued, *inflight, *workers = C.int64_t(c.Queued), C.int64_t(c.InFlight), C.int64_t(c.Workers)
+	*completed = C.int64_t(c.Completed)
+	*flags = 0
+	if c.Shutdown {
+		*flags |= 1
+	}
+	if c.Broken {
+		*flags |= 2
+	}
+}
+
+//export gf_proc_break
+func gf_proc_break(ph C.uintptr_t) { proc(ph).Break() }
+
+//export gf_proc_reserve
+func gf_proc_reserve(ph C.uintptr_t, n C.int64_t) C.int64_t {
+	return C.int64_t(proc(ph).Reserve(int(n)))
+}

@@ -1,0 +1,301 @@
+"""ProcessPoolExecutor with a Go dispatcher.
+
+The parent's side of the pool is Go (core/procpool.go): the task queue, the
+pipes to the workers and their framing, in-flight bookkeeping, result
+demultiplexing, worker-death detection. `executor.submit` is the C method of
+the pool's core (cshim/procpool.c), which pickles the call and hands the
+bytes to Go. Results stay in Go as bytes until a thread asks a future for
+them.
+
+Python runs here only once per pool (creation, shutdown) and once per
+worker process (start and join, through the multiprocessing context, so
+fork, spawn and forkserver all work as in the stdlib). A pool's service
+thread blocks in Go and wakes only to run done-callbacks of completed
+futures, start or join workers, or terminate them when the pool broke.
+The worker processes run python/gofutures/_worker.py, which never enters Go.
+"""
+import itertools
+import multiprocessing as mp
+import os
+import sys
+import threading
+import time
+import weakref
+from functools import partial
+
+from concurrent.futures import _base
+from concurrent.futures import process as _stdlib_process
+from concurrent.futures.process import BrokenProcessPool  # noqa: F401  (re-exported)
+
+from . import _ext, _worker
+
+_cpu_count = getattr(os, "process_cpu_count", os.cpu_count)
+
+# Live controllers, for interpreter exit.
+_controllers = weakref.WeakSet()
+_global_shutdown = False
+_counter = itertools.count().__next__
+
+
+def _python_exit():
+    """At interpreter exit: refuse new work, let submitted work finish, join
+    the service threads and the workers (what the stdlib does)."""
+    global _global_shutdown
+    _global_shutdown = True
+    if not _ext.loaded():
+        return
+    _ext.load().set_interpreter_shutdown()
+    ctls = list(_controllers)
+    for ctl in ctls:
+        core = ctl.core_ref()
+        if core is not None:
+            core.shutdown(False)
+    for ctl in ctls:
+        ctl.join()
+
+
+threading._register_atexit(_python_exit)
+
+
+def _chain_from_iterable_of_lists(iterable):
+    """Yields the items of each list in turn, dropping each list once done."""
+    for element in iterable:
+        element.reverse()
+        while element:
+            yield element.pop()
+
+
+def _get_chunks(*iterables, chunksize):
+    it = zip(*iterables)
+    while True:
+        chunk = tuple(itertools.islice(it, chunksize))
+        if not chunk:
+            return
+        yield chunk
+
+
+def _take_fd(conn):
+    """The fd of a Connection's end, as a new descriptor the caller owns."""
+    try:
+        return os.dup(conn.fileno())
+    finally:
+        conn.close()
+
+
+class _Controller:
+    """What the Go dispatcher asks of Python: start and join worker processes
+    (through the multiprocessing context), terminate them when the pool
+    broke. Holds no reference to the executor, so an executor dropped without
+    shutdown() can be collected."""
+
+    def __init__(self, ctx, initializer, initargs, name):
+        self.ctx = ctx
+        self.fork = ctx.get_start_method(allow_none=False) == "fork"
+        self.initializer = initializer
+        self.initargs = initargs
+        self.name = name
+        self.core_ref = None       # weakref to the C pool, set by the executor
+        self.thread = None
+        self.lock = threading.Lock()
+        self.started_all = False
+
+    # -- called by the C core (submit, service thread) --------------------
+    def spawn(self, n):
+        core = self.core_ref()
+        if core is None:
+            return
+        if self.fork and not self.started_all:
+            # As the stdlib does with fork: every worker at first use.
+            self.started_all = True
+            n += core.reserve(1 << 30)
+        self._start_service(core)
+        for i in range(n):
+            try:
+                self._spawn_one(core)
+            except BaseException:
+                for _ in range(i, n):
+                    core.spawn_failed()
+                raise
+
+    def _spawn_one(self, core):
+        task_r, task_w = mp.Pipe(duplex=False)
+        result_r, result_w = mp.Pipe(duplex=False)
+        close = (task_w.fileno(), result_r.fileno()) if self.fork else ()
+        try:
+            p = self.ctx.Process(target=_worker.run, name=None,
+                                 args=(task_r, result_w, self.initializer, self.initargs, close))
+            p.start()
+        except BaseException:
+            for c in (task_r, task_w, result_r, result_w):
+                c.close()
+            raise
+        # The child's ends are the child's now; the parent's ends go to Go,
+        # which owns and closes them from here on.
+        task_r.close()
+        result_w.close()
+        tw, rr = _take_fd(task_w), _take_fd(result_r)
+        core.add_worker(p, tw, rr)
+
+    def reap(self, pid):
+        core = self.core_ref()
+        procs = core.processes if core is not None else {}
+        p = procs.pop(pid, None)
+        if p is not None:
+            p.join()
+
+    def broken(self, _=None):
+        core = self.core_ref()
+        if core is None:
+            return
+        # The stdlib terminates the remaining workers forcibly.
+        for p in list(core.processes.values()):
+            try:
+                p.terminate()
+            except Exception:
+                pass
+
+    # -- the service thread -----------------------------------------------
+    def _start_service(self, core):
+        with self.lock:
+            if self.thread is None:
+                t = threading.Thread(target=core.serve, name=self.name + "-service")
+                t.start()
+                self.thread = t
+                _controllers.add(self)
+
+    def join(self):
+        t = self.thread
+        if t is not None and t is not threading.current_thread():
+            t.join()
+        core = self.core_ref()
+        if core is not None:
+            for p in list(core.processes.values()):
+                p.join()
+
+
+class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
+    """concurrent.futures.ProcessPoolExecutor, dispatched by the Go core."""
+
+    def __init__(self, max_workers=None, mp_context=None,
+                 initializer=None, initargs=(), *, max_tasks_per_child=None):
+        """Initializes a new ProcessPoolExecutor instance.
+
+        Args:
+            max_workers: The maximum number of processes that can be used to
+                execute the given calls. If None or not given then as many
+                worker processes will be created as the machine has processors.
+            mp_context: A multiprocessing context to launch the workers. This
+                object should provide Process.
+            initializer: A callable used to initialize worker processes.
+            initargs: A tuple of arguments to pass to the initializer.
+            max_tasks_per_child: The maximum number of tasks a worker process
+                can complete before it will exit and be replaced with a fresh
+                worker process (every supported Python version). Requires a
+                non-'fork' start method; 'spawn' is used if no mp_context is
+                given.
+        """
+        if max_workers is None:
+            max_workers = _cpu_count() or 1
+        elif max_workers <= 0:
+            raise ValueError("max_workers must be greater than 0")
+        self._max_workers = max_workers
+
+        if mp_context is None:
+            if max_tasks_per_child is not None:
+                mp_context = mp.get_context("spawn")
+            else:
+                mp_context = mp.get_context()
+        self._mp_context = mp_context
+
+        if initializer is not None and not callable(initializer):
+            raise TypeError("initializer must be a callable")
+        self._initializer = initializer
+        self._initargs = initargs
+
+        if max_tasks_per_child is not None:
+            if not isinstance(max_tasks_per_child, int):
+                raise TypeError("max_tasks_per_child must be an integer")
+            elif max_tasks_per_child <= 0:
+                raise ValueError("max_tasks_per_child must be >= 1")
+            if mp_context.get_start_method(allow_none=False) == "fork":
+                raise ValueError("max_tasks_per_child is incompatible with"
+                                 " the 'fork' multiprocessing start method;"
+                                 " supply a different mp_context.")
+        self._max_tasks_per_child = max_tasks_per_child
+        self._shutdown_lock = threading.Lock()
+        self._cancel_pending_futures = False
+
+        name = "ProcessPoolExecutor-%d" % _counter()
+        ctl = _Controller(mp_context, initializer, initargs, name)
+        core = _ext.load().ProcPool(max_workers, max_tasks_per_child or 0, 1, ctl)
+        ctl.core_ref = weakref.ref(core)
+        self._core = core
+        self._ctl = ctl
+        # Dropped without shutdown(): workers finish the submitted work, then
+        # quit, and the service thread ends.
+        self._self_ref = weakref.ref(self, lambda _, core=core: core.shutdown(False))
+        if type(self).submit is ProcessPoolExecutor.submit:
+            # Per-task path straight into C: no Python frame on submit.
+            self.submit = core.submit
+
+    def submit(self, fn, /, *args, **kwargs):
+        return self._core.submit(fn, *args, **kwargs)
+    submit.__doc__ = _base.Executor.submit.__doc__
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        """Returns an iterator equivalent to map(fn, iter).
+
+        Args:
+            fn: A callable that will take as many arguments as there are
+                passed iterables.
+            timeout: The maximum number of seconds to wait. If None, then there
+                is no limit on the wait time.
+            chunksize: If greater than one, the iterables will be chopped into
+                chunks of size chunksize and submitted to the process pool.
+                If set to one, the items in the list will be sent one at a time.
+
+        Returns:
+            An iterator equivalent to: map(func, *iterables) but the calls may
+            be evaluated out-of-order.
+
+        Raises:
+            TimeoutError: If the entire result iterator could not be generated
+                before the given timeout.
+            Exception: If fn(*args) raises for any values.
+        """
+        if chunksize < 1:
+            raise ValueError("chunksize must be >= 1.")
+        end_time = None if timeout is None else timeout + time.monotonic()
+        submit = self.submit
+        if chunksize == 1:
+            return _ext.load().map_submit(submit, fn, iterables, end_time)
+        results = _ext.load().map_submit(submit, partial(_worker._process_chunk, fn),
+                                         (_get_chunks(*iterables, chunksize=chunksize),),
+                                         end_time)
+        return _chain_from_iterable_of_lists(results)
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        self._cancel_pending_futures = cancel_futures
+        self._core.shutdown(cancel_futures)
+        if wait:
+            self._ctl.join()
+    shutdown.__doc__ = _base.Executor.shutdown.__doc__
+
+    # The stdlib's introspection attributes, for code that reads them.
+    @property
+    def _processes(self):
+        return self._core.processes
+
+    @property
+    def _broken(self):
+        if self._core.counts()["broken"]:
+            return 'A child process terminated abruptly, the process pool is not usable anymore'
+        return False
+
+    @property
+    def _shutdown_thread(self):
+        return self._core.counts()["shutdown"]
+
+    @property
+    def _executor_manager_thread(self):
+        return self._ctl.thread
