@@ -359,13 +359,15 @@ func (p *ProcPool) workerGone(w *procWorker, err error) {
 	defer p.mu.Unlock()
 	w.r.Close()
 	clean := w.quitSent && len(w.inflight) == 0 && (err == io.EOF)
-	delete(p.workers, w.id)
-	p.quitLocked(w) // stops the writer
-	p.emitLocked(Event{Kind: EvReap, Worker: uint64(w.pid)})
 	if !clean && !p.broken {
+		// breakLocked fails the in-flight tasks of every worker still in
+		// p.workers: this one's included.
 		p.breakLocked("")
 		p.emitLocked(Event{Kind: EvBroken})
 	}
+	delete(p.workers, w.id)
+	p.quitLocked(w) // stops the writer
+	p.emitLocked(Event{Kind: EvReap, Worker: uint64(w.pid)})
 	if !p.broken {
 		p.pumpLocked()
 		if sp := p.wantSpawnCountLocked(); sp > 0 {

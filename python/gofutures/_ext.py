@@ -4,23 +4,28 @@ Importing the extension starts the Go runtime, whose threads make CPython
 3.12+ warn on every later os.fork(). So `import gofutures` does not import
 it: the first executor, Future, wait() or as_completed() call does.
 """
+import os
 import threading
 
 _lock = threading.Lock()
 _ext = None
+_pid = None   # the process that loaded the engine
 
 
 def load():
     """Returns the extension module gofutures._gofutures, importing it once."""
-    global _ext
+    global _ext, _pid
     if _ext is None:
         with _lock:
             if _ext is None:
                 from . import _gofutures
+                _pid = os.getpid()
                 _ext = _gofutures
     return _ext
 
 
 def loaded():
-    """Whether the Go engine is loaded in this process."""
-    return _ext is not None
+    """Whether the Go engine is loaded and usable in this process: not in
+    the child of a fork() made after loading (Go's threads are not there;
+    entering Go would hang), where exit hooks must leave it alone."""
+    return _ext is not None and _pid == os.getpid()

@@ -1,0 +1,87 @@
+"""Task functions for the process-pool tests: importable by name in worker
+processes (spawn and forkserver import this module from sys.path)."""
+import ctypes
+import os
+import signal
+import time
+
+
+def square(x):
+    return x * x
+
+
+def add(a, b=0, *, c=0):
+    return a + b + c
+
+
+def pid(_=None):
+    return os.getpid()
+
+
+def raise_value_error(msg):
+    raise ValueError(msg)
+
+
+def raise_keyboard_interrupt():
+    raise KeyboardInterrupt("from task")
+
+
+def sleep_then(x, secs):
+    time.sleep(secs)
+    return x
+
+
+def exit_process(code=1):
+    os._exit(code)
+
+
+def kill_self():
+    os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(10)
+
+
+def segfault():
+    ctypes.string_at(0)
+
+
+def return_unpicklable():
+    return lambda: None
+
+
+def big_result(n):
+    return b"x" * n
+
+
+def fail_initializer():
+    raise RuntimeError("initializer fails")
+
+
+_INIT = []
+
+
+def record_init(value):
+    _INIT.append(value)
+
+
+def get_init():
+    return list(_INIT)
+
+
+class ErrorAtUnpickle:
+    """Pickles fine; unpickling raises."""
+
+    def __reduce__(self):
+        return _raise_on_unpickle, ()
+
+
+def _raise_on_unpickle():
+    raise RuntimeError("cannot unpickle this")
+
+
+def return_error_at_unpickle():
+    return ErrorAtUnpickle()
+
+
+class Unpicklable:
+    def __reduce__(self):
+        raise TypeError("Unpicklable cannot be pickled")
