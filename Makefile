@@ -14,6 +14,7 @@ install:
 gotest:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	$(GO) test -run='^$$' -fuzz=FuzzReadFrame -fuzztime=10s ./core
 
 pytest:
 	@$(PYTHON) -m pytest -q tests; rc=$$?; \
