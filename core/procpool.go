@@ -140,9 +140,11 @@ func (p *ProcPool) wantSpawnLocked() bool {
 	return false
 }
 
+// freeSlotLocked reports whether a worker is idle (the stdlib starts a
+// process only when none is).
 func (p *ProcPool) freeSlotLocked() bool {
 	for _, w := range p.workers {
-		if !w.retiring && len(w.inflight) < p.prefetch {
+		if !w.retiring && len(w.inflight) == 0 {
 			return true
 		}
 	}
@@ -162,6 +164,12 @@ func (p *ProcPool) pumpLocked() {
 			}
 		}
 		if best == nil {
+			break
+		}
+		// A task queued behind another on a busy worker waits for it even if
+		// another worker frees up first: do it only with a backlog, where
+		// every worker stays busy anyway and the full pipe saves a round trip.
+		if len(best.inflight) > 0 && len(p.queue)-p.qhead < 2*len(p.workers) {
 			break
 		}
 		t := p.popLocked()

@@ -36,6 +36,11 @@ _controllers = weakref.WeakSet()
 _global_shutdown = False
 _counter = itertools.count().__next__
 
+# Tasks handed to one worker before its previous ones finished, so that its
+# pipe never runs dry. Cancelling is refused once a task is handed over (it
+# is RUNNING, as in the stdlib's call queue).
+_PREFETCH = int(os.environ.get("GOFUTURES_PREFETCH", "2"))
+
 
 def _python_exit():
     """At interpreter exit: refuse new work, let submitted work finish, join
@@ -227,7 +232,7 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
 
         name = "ProcessPoolExecutor-%d" % _counter()
         ctl = _Controller(mp_context, initializer, initargs, name)
-        core = _ext.load().ProcPool(max_workers, max_tasks_per_child or 0, 1, ctl)
+        core = _ext.load().ProcPool(max_workers, max_tasks_per_child or 0, _PREFETCH, ctl)
         ctl.core_ref = weakref.ref(core)
         self._core = core
         self._ctl = ctl
