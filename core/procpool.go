@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -16,6 +17,7 @@ const (
 	TagResult    byte = 'R' // a pickled return value
 	TagException byte = 'E' // a pickled exception (with its remote traceback)
 	TagBroken    byte = 'B' // the pool broke; the rest is the cause text (may be empty)
+	TagTimeout   byte = 'T' // the task ran past its timeout; the rest is the message
 )
 
 // BrokenMessage is what submit raises once a worker died (the stdlib's text).
@@ -65,6 +67,7 @@ type ProcPool struct {
 	shutdown  bool
 	broken    bool
 	doneSent  bool
+	cause     string // why the pool broke (which worker died, and how)
 	events    []Event
 	evSignal  chan struct{}
 	allGone   chan struct{} // closed when shut down with no worker left
@@ -75,6 +78,8 @@ type procTask struct {
 	id      uint64
 	fut     *Future
 	payload []byte
+	timeout time.Duration // 0: none
+	timer   *time.Timer   // running while the task is in flight with a timeout
 }
 
 type procWorker struct {
@@ -87,6 +92,8 @@ type procWorker struct {
 	assigned int
 	retiring bool // no more tasks: quit once in-flight ones are done
 	quitSent bool
+	timed    bool // runs a task with a timeout: nothing is queued behind it
+	killed   bool // killed by the pool (a task timed out): its end is expected
 }
 
 // NewProcPool returns a dispatcher for at most max workers, each running at
@@ -116,6 +123,14 @@ func (p *ProcPool) emitLocked(e Event) {
 // Submit queues a task for f with its pickled call. spawn=true asks the
 // caller to start one worker process (then AddWorker, or SpawnFailed).
 func (p *ProcPool) Submit(f *Future, payload []byte) (spawn bool, err error) {
+	return p.SubmitTimeout(f, payload, 0)
+}
+
+// SubmitTimeout is Submit for a task that may run at most timeout (0: no
+// limit). Past it, the task's worker is killed and replaced, and the future
+// fails with a TagTimeout payload. Such a task runs alone on its worker, and
+// its clock starts when it is handed to the worker.
+func (p *ProcPool) SubmitTimeout(f *Future, payload []byte, timeout time.Duration) (spawn bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.broken {
@@ -125,7 +140,7 @@ func (p *ProcPool) Submit(f *Future, payload []byte) (spawn bool, err error) {
 		return false, ErrShutdown
 	}
 	p.nextTID++
-	p.queue = append(p.queue, &procTask{id: p.nextTID, fut: f, payload: payload})
+	p.queue = append(p.queue, &procTask{id: p.nextTID, fut: f, payload: payload, timeout: timeout})
 	p.pumpLocked()
 	return p.wantSpawnLocked(), nil
 }
@@ -156,7 +171,7 @@ func (p *ProcPool) pumpLocked() {
 	for p.qhead < len(p.queue) {
 		var best *procWorker
 		for _, w := range p.workers {
-			if w.retiring || len(w.inflight) >= p.prefetch {
+			if w.retiring || w.timed || len(w.inflight) >= p.prefetch {
 				continue
 			}
 			if best == nil || len(w.inflight) < len(best.inflight) {
@@ -165,6 +180,9 @@ func (p *ProcPool) pumpLocked() {
 		}
 		if best == nil {
 			break
+		}
+		if p.queue[p.qhead].timeout > 0 && len(best.inflight) > 0 {
+			break // a timed task waits for an idle worker
 		}
 		// A task queued behind another on a busy worker waits for it even if
 		// another worker frees up first: do it only with a backlog, where
@@ -182,6 +200,11 @@ func (p *ProcPool) pumpLocked() {
 		}
 		best.inflight[t.id] = t
 		best.assigned++
+		if t.timeout > 0 {
+			w, t := best, t
+			best.timed = true
+			t.timer = time.AfterFunc(t.timeout, func() { p.expire(w, t) })
+		}
 		if p.maxTasks > 0 && best.assigned >= p.maxTasks {
 			best.retiring = true
 		}
@@ -293,6 +316,10 @@ func (p *ProcPool) complete(w *procWorker, fr Frame) {
 	p.mu.Lock()
 	t := w.inflight[fr.ID]
 	delete(w.inflight, fr.ID)
+	if t != nil && t.timer != nil {
+		t.timer.Stop()
+		w.timed = false
+	}
 	p.mu.Unlock()
 	if t != nil {
 		tag := TagResult
@@ -364,13 +391,29 @@ func (p *ProcPool) retireIdleLocked() {
 
 func (p *ProcPool) workerGone(w *procWorker, err error) {
 	p.mu.Lock()
+	expected := w.killed || p.broken || (w.quitSent && len(w.inflight) == 0 && err == io.EOF)
+	p.mu.Unlock()
+	var cause string
+	if !expected {
+		// Say which worker died and how, as CPython 3.15 does. The pipe
+		// closes as the process ends: its status follows within moments.
+		how := "terminated abruptly"
+		if err != io.EOF && err != io.ErrUnexpectedEOF {
+			how = "sent a malformed message (" + err.Error() + ")"
+		}
+		cause = fmt.Sprintf("worker process %d %s", w.pid, how)
+		if info := exitInfo(w.pid, 500*time.Millisecond); info != "" {
+			cause += " with " + info
+		}
+		cause += "\n"
+	}
+	p.mu.Lock()
 	defer p.mu.Unlock()
 	w.r.Close()
-	clean := w.quitSent && len(w.inflight) == 0 && (err == io.EOF)
-	if !clean && !p.broken {
+	if !expected && !p.broken {
 		// breakLocked fails the in-flight tasks of every worker still in
 		// p.workers: this one's included.
-		p.breakLocked("")
+		p.breakLocked(cause)
 		p.emitLocked(Event{Kind: EvBroken})
 	}
 	delete(p.workers, w.id)
@@ -385,10 +428,34 @@ func (p *ProcPool) workerGone(w *procWorker, err error) {
 	p.checkDoneLocked()
 }
 
+// expire fails a task that ran past its timeout and kills its worker; the
+// worker's end is then expected, and a replacement starts if work waits.
+func (p *ProcPool) expire(w *procWorker, t *procTask) {
+	p.mu.Lock()
+	if w.inflight[t.id] != t {
+		p.mu.Unlock()
+		return // it finished first
+	}
+	delete(w.inflight, t.id)
+	w.killed, w.retiring = true, true
+	msg := fmt.Sprintf("the task ran past its timeout of %v; its worker process %d was killed", t.timeout, w.pid)
+	if t.fut.FinishPayload(true, append([]byte{TagTimeout}, msg...)) == nil {
+		if o := t.fut.TakeOwner(); o != 0 {
+			p.emitLocked(Event{Kind: EvDeliver, Owner: o})
+		}
+	}
+	pid := w.pid
+	p.mu.Unlock()
+	if pid > 0 {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
 // breakLocked fails every queued and in-flight future with BrokenProcessPool
 // and stops all workers.
 func (p *ProcPool) breakLocked(cause string) {
 	p.broken = true
+	p.cause = cause
 	payload := append([]byte{TagBroken}, cause...)
 	fail := func(t *procTask) {
 		if t.fut.FinishPayload(true, payload) == nil {
@@ -405,6 +472,9 @@ func (p *ProcPool) breakLocked(cause string) {
 	for _, w := range p.workers {
 		for id, t := range w.inflight {
 			delete(w.inflight, id)
+			if t.timer != nil {
+				t.timer.Stop()
+			}
 			fail(t)
 		}
 		p.quitLocked(w)
@@ -568,4 +638,12 @@ func (p *ProcPool) Reserve(n int) int {
 		k++
 	}
 	return k
+}
+
+// Cause says why the pool broke ("" if it is not broken, or nothing is
+// known).
+func (p *ProcPool) Cause() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cause
 }

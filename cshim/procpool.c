@@ -111,6 +111,12 @@ PyObject *gf_procpool_decode(PyObject *raw, PyObject *pool, FutureObject *f)
         return NULL;
     const char *p = PyBytes_AS_STRING(raw);
     Py_ssize_t n = PyBytes_GET_SIZE(raw);
+    if (p[0] == 'T') {
+        PyObject *msg = PyUnicode_DecodeUTF8(p + 1, n - 1, "replace");
+        PyObject *e = msg ? PyObject_CallOneArg(gf_TimeoutError, msg) : NULL;
+        Py_XDECREF(msg);
+        return e;
+    }
     if (p[0] == 'B') {
         PyObject *e = PyObject_CallFunction(BrokenProcessPool, "s", FUTURE_BROKEN);
         if (e && n > 1) {
@@ -194,7 +200,56 @@ static void pp_dealloc(ProcPoolObject *p)
     Py_TYPE(p)->tp_free((PyObject *)p);
 }
 
+/* BrokenProcessPool(SUBMIT_BROKEN), with the cause Go recorded (which
+ * worker died, and how) as its __cause__. */
+static void set_broken(ProcPoolObject *p)
+{
+    char buf[512];
+    int64_t n = gf_proc_cause(p->ph, buf, sizeof buf);
+    PyObject *e = PyObject_CallFunction(BrokenProcessPool, "s", SUBMIT_BROKEN);
+    if (!e)
+        return;
+    if (n > 0) {
+        PyObject *text = PyUnicode_DecodeUTF8(buf, n < (int64_t)sizeof buf ? n : (int64_t)sizeof buf, "replace");
+        set_remote_cause(e, text, "'''");
+        Py_XDECREF(text);
+    }
+    PyErr_SetObject(BrokenProcessPool, e);
+    Py_DECREF(e);
+}
+
+static PyObject *do_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs,
+                           PyObject *kwnames, int64_t timeout_ns);
+
 static PyObject *pp_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return do_submit(p, args, nargs, kwnames, 0);
+}
+
+/* submit_with_timeout(timeout, fn, /, *args, **kwargs): the timeout comes
+ * before fn, positionally, so it can never collide with a keyword argument
+ * of fn's own. */
+static PyObject *pp_submit_timeout(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs,
+                                   PyObject *kwnames)
+{
+    if (nargs < 2) {
+        PyErr_SetString(PyExc_TypeError,
+                        "submit_with_timeout() missing required positional arguments: 'timeout' and 'fn'");
+        return NULL;
+    }
+    double secs = PyFloat_AsDouble(args[0]);
+    if (secs == -1.0 && PyErr_Occurred())
+        return NULL;
+    if (!(secs > 0) || secs > 1e9) {
+        PyErr_Format(PyExc_ValueError, "timeout must be a positive number of seconds, not %R", args[0]);
+        return NULL;
+    }
+    int64_t ns = (int64_t)(secs * 1e9);
+    return do_submit(p, args + 1, nargs - 1, kwnames, ns > 0 ? ns : 1);
+}
+
+static PyObject *do_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs,
+                           PyObject *kwnames, int64_t timeout_ns)
 {
     if (nargs < 1) {
         PyErr_SetString(PyExc_TypeError,
@@ -209,7 +264,7 @@ static PyObject *pp_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t 
     int64_t q, inf, w, done, flags;
     gf_proc_counts(p->ph, &q, &inf, &w, &done, &flags);
     if (flags & 2) {
-        PyErr_SetString(BrokenProcessPool, SUBMIT_BROKEN);
+        set_broken(p);
         return NULL;
     }
     if ((flags & 1) && !gf_interpreter_shutdown) {
@@ -279,12 +334,12 @@ static PyObject *pp_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t 
         Py_DECREF(f);
         return NULL;
     }
-    int rc = gf_proc_submit(p->ph, f->h, view.buf, view.len);   /* Go copies the bytes */
+    int rc = gf_proc_submit(p->ph, f->h, view.buf, view.len, timeout_ns);   /* Go copies the bytes */
     PyBuffer_Release(&view);
     Py_DECREF(data);
     if (rc < 0) {
         if (rc == -2)
-            PyErr_SetString(BrokenProcessPool, SUBMIT_BROKEN);
+            set_broken(p);
         else
             PyErr_SetString(PyExc_RuntimeError, "cannot schedule new futures after shutdown");
         Py_DECREF(f);
@@ -449,6 +504,10 @@ static PyObject *pp_counts(ProcPoolObject *p, PyObject *unused)
 static PyMethodDef pp_methods[] = {
     {"submit", (PyCFunction)(void (*)(void))pp_submit, METH_FASTCALL | METH_KEYWORDS,
      "submit(fn, /, *args, **kwargs)\n--\n\nSchedules fn(*args, **kwargs) in a worker process."},
+    {"submit_with_timeout", (PyCFunction)(void (*)(void))pp_submit_timeout, METH_FASTCALL | METH_KEYWORDS,
+     "submit_with_timeout(timeout, fn, /, *args, **kwargs)\n--\n\n"
+     "Like submit(), but the call may run at most timeout seconds: past it, its\n"
+     "worker process is killed and replaced, and the future fails with TimeoutError."},
     {"serve", (PyCFunction)pp_serve, METH_NOARGS,
      "The body of the pool's service thread."},
     {"add_worker", (PyCFunction)pp_add_worker, METH_VARARGS,

@@ -16,6 +16,7 @@ import "C"
 
 import (
 	"runtime/cgo"
+	"time"
 	"unsafe"
 
 	"github.com/gofutures/gofutures/core"
@@ -36,10 +37,16 @@ func gf_proc_free(ph C.uintptr_t) { freeHandle(ph) }
 // process (then gf_proc_add_worker or gf_proc_spawn_failed), -1 after
 // shutdown, -2 when the pool is broken (the task was not queued).
 //
+// timeoutNs > 0 limits the task's run time (core.ProcPool.SubmitTimeout).
+//
 //export gf_proc_submit
-func gf_proc_submit(ph C.uintptr_t, fh C.uintptr_t, buf unsafe.Pointer, n C.int64_t) C.int {
+func gf_proc_submit(ph C.uintptr_t, fh C.uintptr_t, buf unsafe.Pointer, n C.int64_t, timeoutNs C.int64_t) C.int {
 	payload := C.GoBytes(buf, C.int(n))
-	spawn, err := proc(ph).Submit(fut(fh), payload)
+	var timeout time.Duration
+	if timeoutNs > 0 {
+		timeout = time.Duration(timeoutNs)
+	}
+	spawn, err := proc(ph).SubmitTimeout(fut(fh), payload, timeout)
 	switch err {
 	case core.ErrShutdown:
 		return -1
@@ -113,4 +120,14 @@ func gf_proc_break(ph C.uintptr_t) { proc(ph).Break() }
 //export gf_proc_reserve
 func gf_proc_reserve(ph C.uintptr_t, n C.int64_t) C.int64_t {
 	return C.int64_t(proc(ph).Reserve(int(n)))
+}
+
+// gf_proc_cause copies why the pool broke into buf (room for n bytes) and
+// returns the full length (0: nothing known).
+//
+//export gf_proc_cause
+func gf_proc_cause(ph C.uintptr_t, buf unsafe.Pointer, n C.int64_t) C.int64_t {
+	c := proc(ph).Cause()
+	copy(unsafe.Slice((*byte)(buf), int(n)), c)
+	return C.int64_t(len(c))
 }

@@ -85,3 +85,11 @@ def return_error_at_unpickle():
 class Unpicklable:
     def __reduce__(self):
         raise TypeError("Unpicklable cannot be pickled")
+
+
+def sleep_forever():
+    time.sleep(3600)
+
+
+def exit_with(code):
+    os._exit(code)

@@ -182,7 +182,8 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
     """concurrent.futures.ProcessPoolExecutor, dispatched by the Go core."""
 
     def __init__(self, max_workers=None, mp_context=None,
-                 initializer=None, initargs=(), *, max_tasks_per_child=None):
+                 initializer=None, initargs=(), *, max_tasks_per_child=None,
+                 task_timeout=None):
         """Initializes a new ProcessPoolExecutor instance.
 
         Args:
@@ -198,6 +199,10 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
                 worker process (every supported Python version). Requires a
                 non-'fork' start method; 'spawn' is used if no mp_context is
                 given.
+            task_timeout: gofutures only. If given, the most seconds any one
+                call may run: past it, its worker process is killed and
+                replaced, its future fails with TimeoutError, and the pool
+                carries on. See also submit_with_timeout().
         """
         if max_workers is None:
             max_workers = _cpu_count() or 1
@@ -227,6 +232,9 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
                                  " the 'fork' multiprocessing start method;"
                                  " supply a different mp_context.")
         self._max_tasks_per_child = max_tasks_per_child
+        if task_timeout is not None and not task_timeout > 0:
+            raise ValueError("task_timeout must be a positive number of seconds")
+        self._task_timeout = task_timeout
         self._shutdown_lock = threading.Lock()
         self._cancel_pending_futures = False
 
@@ -241,11 +249,31 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         self._self_ref = weakref.ref(self, lambda _, core=core: core.shutdown(False))
         if type(self).submit is ProcessPoolExecutor.submit:
             # Per-task path straight into C: no Python frame on submit.
-            self.submit = core.submit
+            if task_timeout is None:
+                self.submit = core.submit
+            else:
+                self.submit = partial(core.submit_with_timeout, task_timeout)
+        if type(self).submit_with_timeout is ProcessPoolExecutor.submit_with_timeout:
+            self.submit_with_timeout = core.submit_with_timeout
 
     def submit(self, fn, /, *args, **kwargs):
+        if self._task_timeout is not None:
+            return self._core.submit_with_timeout(self._task_timeout, fn, *args, **kwargs)
         return self._core.submit(fn, *args, **kwargs)
     submit.__doc__ = _base.Executor.submit.__doc__
+
+    def submit_with_timeout(self, timeout, fn, /, *args, **kwargs):
+        """Like submit(), but fn(*args, **kwargs) may run at most `timeout`
+        seconds (gofutures only). Past it, the worker process running it is
+        killed and replaced, the future fails with TimeoutError, and the pool
+        and the other tasks carry on. The clock starts when the call is handed
+        to a worker (such a call runs alone on its worker).
+
+        The timeout is a positional argument before fn, so it can never
+        collide with a keyword argument of fn's own (a `timeout=` keyword on
+        submit() would).
+        """
+        return self._core.submit_with_timeout(timeout, fn, *args, **kwargs)
 
     def map(self, fn, *iterables, timeout=None, chunksize=1):
         """Returns an iterator equivalent to map(fn, iter).
@@ -285,6 +313,31 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         if wait:
             self._ctl.join()
     shutdown.__doc__ = _base.Executor.shutdown.__doc__
+
+    def _force_shutdown(self, kill):
+        processes = dict(self._core.processes)
+        self.shutdown(wait=False, cancel_futures=True)
+        for p in processes.values():
+            try:
+                if not p.is_alive():
+                    continue
+                p.kill() if kill else p.terminate()
+            except (ValueError, ProcessLookupError):
+                continue  # already ended
+
+    def terminate_workers(self):
+        """Attempts to terminate the executor's workers (SIGTERM), as
+        Python 3.14's ProcessPoolExecutor.terminate_workers() does: pending
+        work is cancelled, and a call still running fails with
+        BrokenProcessPool. The pool is not usable afterwards."""
+        self._force_shutdown(kill=False)
+
+    def kill_workers(self):
+        """Attempts to kill the executor's workers (SIGKILL), as Python
+        3.14's ProcessPoolExecutor.kill_workers() does: pending work is
+        cancelled, and a call still running fails with BrokenProcessPool. The
+        pool is not usable afterwards."""
+        self._force_shutdown(kill=True)
 
     # The stdlib's introspection attributes, for code that reads them.
     @property
