@@ -1,3 +1,5 @@
 module github.com/gofutures/gofutures
 
 go 1.22
+
+require github.com/go-python/gopy v0.4.10
