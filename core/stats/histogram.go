@@ -15,7 +15,8 @@ const (
 	numBuckets = subBuckets + (63-subBits)*subBuckets // exponents subBits..62
 )
 
-// Histogram is a fixed-memory, lock-free latency histogram in nanoseconds.
+// Histogram is a fixed-memory, lock-free latency histogram, in clock ticks
+// (see Now; converted to nanoseconds when read).
 // Record is two atomic adds (and a compare-and-swap only on a new maximum).
 type Histogram struct {
 	buckets [numBuckets]atomic.Int64
@@ -100,7 +101,8 @@ type Latency struct {
 	Max   int64
 }
 
-func (c *counts) latency() Latency {
+// latency summarises c; k converts ticks to nanoseconds.
+func (c *counts) latency(k float64) Latency {
 	var n int64
 	for _, k := range c.b {
 		n += k
@@ -109,7 +111,7 @@ func (c *counts) latency() Latency {
 	if n == 0 {
 		return l
 	}
-	l.Mean = c.sum / n
+	l.Mean = toNs(c.sum/n, k)
 	qs := [3]int64{(50*n + 99) / 100, (90*n + 99) / 100, (99*n + 99) / 100} // ranks, 1-based
 	out := [3]*int64{&l.P50, &l.P90, &l.P99}
 	var cum int64
@@ -131,6 +133,9 @@ func (c *counts) latency() Latency {
 		if *p > l.Max {
 			l.Max = *p
 		}
+	}
+	for _, p := range []*int64{&l.P50, &l.P90, &l.P99, &l.Max} {
+		*p = toNs(*p, k)
 	}
 	return l
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestBucketsCoverRangeInOrder(t *testing.T) {
@@ -41,7 +42,7 @@ func TestPercentilesWithinBucketError(t *testing.T) {
 	sort.Slice(vals, func(i, j int) bool { return vals[i] < vals[j] })
 	var c counts
 	h.addTo(&c)
-	l := c.latency()
+	l := c.latency(1)
 	if l.Count != 10000 || l.Max != vals[len(vals)-1] {
 		t.Fatalf("count %d max %d, want 10000 %d", l.Count, l.Max, vals[len(vals)-1])
 	}
@@ -63,14 +64,14 @@ func TestEmptyAndSingle(t *testing.T) {
 	var h Histogram
 	var c counts
 	h.addTo(&c)
-	if l := c.latency(); l != (Latency{}) {
+	if l := c.latency(1); l != (Latency{}) {
 		t.Fatalf("empty: %+v", l)
 	}
 	h.Record(-5) // clock skew: counts as 0
 	h.Record(777)
 	c = counts{}
 	h.addTo(&c)
-	l := c.latency()
+	l := c.latency(1)
 	if l.Count != 2 || l.Max != 777 || l.P99 != 777 || l.P50 != 0 {
 		t.Fatalf("got %+v", l)
 	}
@@ -101,7 +102,8 @@ func TestScriptedCounts(t *testing.T) {
 	if got != want {
 		t.Fatalf("got %+v\nwant %+v", got, want)
 	}
-	if s.Wait.Count != 6 || s.Run.Count != 3 || s.Run.Max != 100 || s.Wait.Max != 10 {
+	k := nsPerTick()
+	if s.Wait.Count != 6 || s.Run.Count != 3 || s.Run.Max != toNs(100, k) || s.Wait.Max != toNs(10, k) {
 		t.Fatalf("latencies %+v %+v", s.Wait, s.Run)
 	}
 	p.LeftQueue(1, true)
@@ -244,5 +246,23 @@ func BenchmarkCounters(b *testing.B) {
 		p.Submitted(1)
 		p.Started(0, 10)
 		p.Finished(OutcomeOK, 10, 20)
+	}
+}
+
+// Timestamps converted to nanoseconds measure at least the time slept and
+// at most the wall time around it (in the TSC's case this checks the
+// calibration).
+func TestClockConversion(t *testing.T) {
+	t.Logf("TSC in use: %v", useTSC)
+	for i := 0; i < 3; i++ {
+		wall := time.Now()
+		a := Now()
+		time.Sleep(20 * time.Millisecond)
+		b := Now()
+		w := time.Since(wall)
+		d := toNs(b-a, nsPerTick())
+		if d < int64(20*time.Millisecond)*99/100 || d > int64(w)*101/100 {
+			t.Fatalf("measured %d ns for a 20 ms sleep within %d ns of wall time", d, w)
+		}
 	}
 }
