@@ -1473,25 +1473,25 @@ func statsapi_Snapshot_RunMax_Set(handle CGoHandle, val C.longlong) {
 
 // ---- Constructors ---
 
-//export statsapi_Pool
-func statsapi_Pool(id C.longlong) CGoHandle {
+//export statsapi_Read
+func statsapi_Read(id C.longlong) CGoHandle {
 	_saved_thread := C.PyEval_SaveThread()
 	defer C.PyEval_RestoreThread(_saved_thread)
-	cret := statsapi.Pool(int64(id))
-
-	return handleFromPtr_statsapi_Snapshot(&cret)
-}
-
-//export statsapi_Global
-func statsapi_Global() CGoHandle {
-	_saved_thread := C.PyEval_SaveThread()
-	defer C.PyEval_RestoreThread(_saved_thread)
-	cret := statsapi.Global()
+	cret := statsapi.Read(int64(id))
 
 	return handleFromPtr_statsapi_Snapshot(&cret)
 }
 
 // ---- Functions ---
+
+//export statsapi_LivePools
+func statsapi_LivePools() CGoHandle {
+	_saved_thread := C.PyEval_SaveThread()
+	defer C.PyEval_RestoreThread(_saved_thread)
+	cret := statsapi.LivePools()
+
+	return handleFromPtr_Slice_int64(&cret)
+}
 
 //export statsapi_SetName
 func statsapi_SetName(id C.longlong, name *C.char, goRun C.char) {
@@ -1502,13 +1502,4 @@ func statsapi_SetName(id C.longlong, name *C.char, goRun C.char) {
 	} else {
 		statsapi.SetName(int64(id), C.GoString(name))
 	}
-}
-
-//export statsapi_LivePools
-func statsapi_LivePools() CGoHandle {
-	_saved_thread := C.PyEval_SaveThread()
-	defer C.PyEval_RestoreThread(_saved_thread)
-	cret := statsapi.LivePools()
-
-	return handleFromPtr_Slice_int64(&cret)
 }

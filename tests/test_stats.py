@@ -224,3 +224,24 @@ def test_top_prints_table_of_demo_pools():
     # the flaky pool fails and cancels some of its tasks
     flaky = lines[3].split()
     assert int(flaky[7]) > 0 and int(flaky[8]) > 0
+
+
+def test_checked_in_gopy_bindings_match_the_go_api():
+    """A tool-free guard for the generated bindings (the full check, which
+    regenerates with the pinned gopy, is `python3 pybind/gopy/regen.py
+    --check`): every exported function and Snapshot field of
+    core/stats/statsapi has its generated wrapper, and nothing else does."""
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    src = os.path.join(root, "core", "stats", "statsapi", "statsapi.go")
+    if not os.path.exists(src):
+        pytest.skip("not run from a source checkout")
+    go = open(src).read()
+    funcs = set(re.findall(r"^func ([A-Z]\w*)\(", go, re.M))
+    body = re.search(r"type Snapshot struct \{(.*?)\n\}", go, re.S).group(1)
+    fields = set(re.findall(r"^\t([A-Z]\w*)\s", body, re.M))
+    glue = open(os.path.join(root, "pybind", "gopy_statsapi.go")).read()
+    assert set(re.findall(r"^//export statsapi_([A-Z][a-zA-Z]*)$", glue, re.M)) == funcs
+    assert set(re.findall(r"^//export statsapi_Snapshot_(\w+)_Get$", glue, re.M)) == fields
+    from gofutures._gopy import statsapi
+    assert funcs <= set(dir(statsapi)) and fields <= set(dir(statsapi.Snapshot))

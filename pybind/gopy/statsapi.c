@@ -3013,7 +3013,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_RunMax_Set(PyObject * PYBINDGEN_UNU
 
 
 PyObject *
-_wrap__statsapi_statsapi_Pool(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
+_wrap__statsapi_statsapi_Read(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
     PyObject *py_retval;
     int64_t retval;
@@ -3023,30 +3023,30 @@ _wrap__statsapi_statsapi_Pool(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, (char *) "L", (char **) keywords, &id)) {
         return NULL;
     }
-    retval = statsapi_Pool(id);
+    retval = statsapi_Read(id);
     if (PyErr_Occurred()) {
         return NULL;
     }
     py_retval = Py_BuildValue((char *) "L", retval);
     return py_retval;
 }
-PyObject * _wrap__statsapi_statsapi_Pool(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs);
+PyObject * _wrap__statsapi_statsapi_Read(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs);
 
 
 PyObject *
-_wrap__statsapi_statsapi_Global(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
+_wrap__statsapi_statsapi_LivePools(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
     PyObject *py_retval;
     int64_t retval;
 
-    retval = statsapi_Global();
+    retval = statsapi_LivePools();
     if (PyErr_Occurred()) {
         return NULL;
     }
     py_retval = Py_BuildValue((char *) "L", retval);
     return py_retval;
 }
-PyObject * _wrap__statsapi_statsapi_Global(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs));
+PyObject * _wrap__statsapi_statsapi_LivePools(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs));
 
 
 PyObject *
@@ -3072,22 +3072,6 @@ _wrap__statsapi_statsapi_SetName(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *a
     return py_retval;
 }
 PyObject * _wrap__statsapi_statsapi_SetName(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs);
-
-
-PyObject *
-_wrap__statsapi_statsapi_LivePools(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
-{
-    PyObject *py_retval;
-    int64_t retval;
-
-    retval = statsapi_LivePools();
-    if (PyErr_Occurred()) {
-        return NULL;
-    }
-    py_retval = Py_BuildValue((char *) "L", retval);
-    return py_retval;
-}
-PyObject * _wrap__statsapi_statsapi_LivePools(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs));
 
 static PyMethodDef _statsapi_functions[] = {
     {(char *) "GoPyInit", (PyCFunction) _wrap__statsapi_GoPyInit, METH_NOARGS, "GoPyInit()\n\n" },
@@ -3251,10 +3235,9 @@ static PyMethodDef _statsapi_functions[] = {
     {(char *) "statsapi_Snapshot_RunP99_Set", (PyCFunction) _wrap__statsapi_statsapi_Snapshot_RunP99_Set, METH_KEYWORDS|METH_VARARGS, "statsapi_Snapshot_RunP99_Set(handle, val)\n\ntype: handle: int64_t\ntype: val: int64_t" },
     {(char *) "statsapi_Snapshot_RunMax_Get", (PyCFunction) _wrap__statsapi_statsapi_Snapshot_RunMax_Get, METH_KEYWORDS|METH_VARARGS, "statsapi_Snapshot_RunMax_Get(handle)\n\ntype: handle: int64_t" },
     {(char *) "statsapi_Snapshot_RunMax_Set", (PyCFunction) _wrap__statsapi_statsapi_Snapshot_RunMax_Set, METH_KEYWORDS|METH_VARARGS, "statsapi_Snapshot_RunMax_Set(handle, val)\n\ntype: handle: int64_t\ntype: val: int64_t" },
-    {(char *) "statsapi_Pool", (PyCFunction) _wrap__statsapi_statsapi_Pool, METH_KEYWORDS|METH_VARARGS, "statsapi_Pool(id)\n\ntype: id: int64_t" },
-    {(char *) "statsapi_Global", (PyCFunction) _wrap__statsapi_statsapi_Global, METH_NOARGS, "statsapi_Global()\n\n" },
-    {(char *) "statsapi_SetName", (PyCFunction) _wrap__statsapi_statsapi_SetName, METH_KEYWORDS|METH_VARARGS, "statsapi_SetName(id, name, goRun)\n\ntype: id: int64_t\ntype: name: char *\ntype: goRun: bool" },
+    {(char *) "statsapi_Read", (PyCFunction) _wrap__statsapi_statsapi_Read, METH_KEYWORDS|METH_VARARGS, "statsapi_Read(id)\n\ntype: id: int64_t" },
     {(char *) "statsapi_LivePools", (PyCFunction) _wrap__statsapi_statsapi_LivePools, METH_NOARGS, "statsapi_LivePools()\n\n" },
+    {(char *) "statsapi_SetName", (PyCFunction) _wrap__statsapi_statsapi_SetName, METH_KEYWORDS|METH_VARARGS, "statsapi_SetName(id, name, goRun)\n\ntype: id: int64_t\ntype: name: char *\ntype: goRun: bool" },
     {NULL, NULL, 0, NULL}
 };
 #if PY_VERSION_HEX >= 0x03000000

@@ -116,12 +116,12 @@ def _convert(s):
 
 def stats():
     """Process-wide totals over every gofutures pool, live or gone."""
-    return _convert(_api().Global())
+    return _convert(_api().Read(0))
 
 
 def pool_stats(stats_id):
     """The snapshot of the live pool with that id (an executor's core)."""
-    s = _api().Pool(stats_id)
+    s = _api().Read(stats_id)
     if not s.ID:
         raise LookupError("no live pool with statistics id %d" % stats_id)
     return _convert(s)
@@ -132,7 +132,7 @@ def live_pools():
     api = _api()
     out = []
     for i in list(api.LivePools()):
-        s = api.Pool(i)
+        s = api.Read(i)
         if s.ID:   # closed since listed
             out.append((i, _convert(s)))
     return out

@@ -56,16 +56,19 @@ func flatten(s stats.Snapshot) Snapshot {
 	}
 }
 
-// Global returns the process-wide totals (every pool, live or closed).
-func Global() Snapshot {
-	s := flatten(stats.Global())
-	s.Kind = "all"
-	return s
-}
-
-// Pool returns the figures of the live pool with that id; ID is 0 when no
-// such pool is live.
-func Pool(id int64) Snapshot {
+// Read returns the figures of the live pool with that id (ID is 0 when no
+// such pool is live), or with id 0 the process-wide totals (every pool,
+// live or closed; Kind "all").
+//
+// (One function returning Snapshot, not two: gopy emits a struct's
+// "constructors" in map order, which would make its output vary from run
+// to run and defeat the check that the checked-in bindings are current.)
+func Read(id int64) Snapshot {
+	if id == 0 {
+		s := flatten(stats.Global())
+		s.Kind = "all"
+		return s
+	}
 	p := stats.Lookup(id)
 	if p == nil {
 		return Snapshot{}

@@ -13,7 +13,7 @@ func TestPoolAndGlobal(t *testing.T) {
 	t0 := stats.Now()
 	p.Started(t0, t0)
 	p.Finished(stats.OutcomeFailed, t0, stats.Now())
-	s := Pool(p.ID())
+	s := Read(p.ID())
 	if s.ID != p.ID() || s.Kind != "thread" || s.Name != "demo" || s.Submitted != 1 || s.Failed != 1 ||
 		s.WaitCount != 1 || s.WaitMax != 0 || s.RunCount != 1 || s.RunP50 > s.RunMax {
 		t.Fatalf("got %+v", s)
@@ -26,10 +26,10 @@ func TestPoolAndGlobal(t *testing.T) {
 		t.Fatal("pool not listed")
 	}
 	p.Close()
-	if Pool(p.ID()).ID != 0 {
+	if Read(p.ID()).ID != 0 {
 		t.Fatal("closed pool still readable by id")
 	}
-	if g := Global(); g.Kind != "all" || g.Failed < 1 {
+	if g := Read(0); g.Kind != "all" || g.Failed < 1 {
 		t.Fatalf("global %+v", g)
 	}
 }

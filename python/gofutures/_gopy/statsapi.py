@@ -433,33 +433,32 @@ class Snapshot(go.GoClass):
 
 
 # ---- Constructors ---
-def Pool(id):
-	"""Pool(long id) object
+def Read(id):
+	"""Read(long id) object
 	
-	Pool returns the figures of the live pool with that id; ID is 0 when no
-	such pool is live.
-	"""
-	return Snapshot(handle=_statsapi.statsapi_Pool(id))
-def Global():
-	"""Global() object
+	Read returns the figures of the live pool with that id (ID is 0 when no
+	such pool is live), or with id 0 the process-wide totals (every pool,
+	live or closed; Kind "all").
 	
-	Global returns the process-wide totals (every pool, live or closed).
+	(One function returning Snapshot, not two: gopy emits a struct's
+	"constructors" in map order, which would make its output vary from run
+	to run and defeat the check that the checked-in bindings are current.)
 	"""
-	return Snapshot(handle=_statsapi.statsapi_Global())
+	return Snapshot(handle=_statsapi.statsapi_Read(id))
 
 
 # ---- Functions ---
-def SetName(id, name, goRun=False):
-	"""SetName(long id, str name) 
-	
-	SetName names a live pool (shown by `python -m gofutures top`).
-	"""
-	_statsapi.statsapi_SetName(id, name, goRun)
 def LivePools():
 	"""LivePools() []long
 	
 	LivePools returns the ids of the live pools, oldest first.
 	"""
 	return go.Slice_int64(handle=_statsapi.statsapi_LivePools())
+def SetName(id, name, goRun=False):
+	"""SetName(long id, str name) 
+	
+	SetName names a live pool (shown by `python -m gofutures top`).
+	"""
+	_statsapi.statsapi_SetName(id, name, goRun)
 
 
