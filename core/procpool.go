@@ -8,6 +8,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/gofutures/gofutures/core/stats"
 )
 
 // Payload tags: the first byte of a process future's stored payload.
@@ -68,12 +70,14 @@ type ProcPool struct {
 	evSignal  chan struct{}
 	allGone   chan struct{} // closed when shut down with no worker left
 	completed int64
+	stats     *stats.Pool // stats: see procpool_stats.go
 }
 
 type procTask struct {
-	id      uint64
-	fut     *Future
-	payload []byte
+	id         uint64
+	fut        *Future
+	payload    []byte
+	enq, start int64 // stats: stats.Now() at submit and at dispatch
 }
 
 type procWorker struct {
@@ -101,6 +105,7 @@ func NewProcPool(max, maxTasks, prefetch int) *ProcPool {
 		prefetch: prefetch,
 		evSignal: make(chan struct{}, 1),
 		allGone:  make(chan struct{}),
+		stats:    stats.NewPool(stats.KindProcess), // stats
 	}
 }
 
@@ -124,7 +129,8 @@ func (p *ProcPool) Submit(f *Future, payload []byte) (spawn bool, err error) {
 		return false, ErrShutdown
 	}
 	p.nextTID++
-	p.queue = append(p.queue, &procTask{id: p.nextTID, fut: f, payload: payload})
+	p.queue = append(p.queue, &procTask{id: p.nextTID, fut: f, payload: payload, enq: stats.Now()})
+	p.stats.Submitted(len(p.queue) - p.qhead) // stats
 	p.pumpLocked()
 	return p.wantSpawnLocked(), nil
 }
@@ -166,12 +172,14 @@ func (p *ProcPool) pumpLocked() {
 		t := p.popLocked()
 		if ok, _ := t.fut.SetRunningOrNotifyCancel(); !ok {
 			// Cancelled while queued: now CANCELLED_AND_NOTIFIED.
+			p.stats.LeftQueue(1, false) // stats
 			if o := t.fut.TakeOwner(); o != 0 {
 				p.emitLocked(Event{Kind: EvDeliver, Owner: o})
 			}
 			continue
 		}
 		best.inflight[t.id] = t
+		p.statsDispatched(t) // stats
 		best.assigned++
 		if p.maxTasks > 0 && best.assigned >= p.maxTasks {
 			best.retiring = true
@@ -216,6 +224,7 @@ func (p *ProcPool) AddWorker(pid, taskW, resultR int) uint64 {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.stats.WorkerStarted() // stats
 	if p.spawning > 0 {
 		p.spawning--
 	}
@@ -288,6 +297,7 @@ func (p *ProcPool) complete(w *procWorker, fr Frame) {
 		if fr.Kind == FrameException {
 			tag = TagException
 		}
+		p.statsFinished(t, tag == TagException) // stats
 		payload := make([]byte, 0, len(fr.Payload)+1)
 		payload = append(append(payload, tag), fr.Payload...)
 		// An error means the user finished the future by hand: drop ours.
@@ -356,6 +366,7 @@ func (p *ProcPool) workerGone(w *procWorker, err error) {
 	defer p.mu.Unlock()
 	w.r.Close()
 	clean := w.quitSent && len(w.inflight) == 0 && (err == io.EOF)
+	p.statsWorkerGone(clean) // stats
 	delete(p.workers, w.id)
 	p.quitLocked(w) // stops the writer
 	p.emitLocked(Event{Kind: EvReap, Worker: w.id})
@@ -387,11 +398,13 @@ func (p *ProcPool) breakLocked(cause string) {
 		}
 	}
 	for p.qhead < len(p.queue) {
+		p.stats.LeftQueue(1, true) // stats
 		fail(p.popLocked())
 	}
 	for _, w := range p.workers {
 		for id, t := range w.inflight {
 			delete(w.inflight, id)
+			p.statsFinished(t, true) // stats
 			fail(t)
 		}
 		p.quitLocked(w)
@@ -418,6 +431,7 @@ func (p *ProcPool) Shutdown(cancel bool) {
 		for p.qhead < len(p.queue) {
 			t := p.popLocked()
 			if c, _ := t.fut.Cancel(); c {
+				p.stats.LeftQueue(1, false) // stats
 				if o := t.fut.TakeOwner(); o != 0 {
 					p.emitLocked(Event{Kind: EvDeliver, Owner: o})
 				}
