@@ -51,7 +51,9 @@ class build_go_ext(build_ext):
         cflags = ("-I%s %s" % (py_include, os.environ.get("CGO_CFLAGS", "-O2 -g"))).strip()
         env = dict(os.environ, CGO_ENABLED="1", GOTOOLCHAIN="local", GOFLAGS="-mod=readonly",
                    CGO_CFLAGS=cflags)
-        cmd = [go, "build", "-buildmode=c-archive", "-trimpath", "-o", archive, "./pybind"]
+        # gofutures_gopy: include the gopy-generated glue (pybind/gopy_statsapi.go).
+        cmd = [go, "build", "-buildmode=c-archive", "-trimpath", "-tags", "gofutures_gopy",
+               "-o", archive, "./pybind"]
         print(" ".join(cmd), flush=True)
         try:
             subprocess.run(cmd, cwd=HERE, env=env, check=True)
