@@ -20,7 +20,7 @@ func NewPool(kind string) *Pool {
 	reg.Lock()
 	defer reg.Unlock()
 	reg.next++
-	p := &Pool{id: reg.next, kind: kind}
+	p := &Pool{id: reg.next, kind: kind, wait: new(Histogram), run: new(Histogram)}
 	reg.live[p.id] = p
 	return p
 }
@@ -70,28 +70,10 @@ func Global() Snapshot {
 
 // fold adds one consistent read of p into r (high-water mark: the largest).
 func fold(r *raw, p *Pool) {
-	var one raw
-	p.read(&one)
-	if one.highWater > r.highWater {
-		r.highWater = one.highWater
+	hw := r.highWater
+	r.highWater = 0
+	p.read(r) // adds to r's counters
+	if hw > r.highWater {
+		r.highWater = hw
 	}
-	one.highWater = 0
-	r.add(&one)
-}
-
-func (r *raw) add(o *raw) {
-	r.completed += o.completed
-	r.failedRun += o.failedRun
-	r.cancelRun += o.cancelRun
-	r.started += o.started
-	r.cancelQ += o.cancelQ
-	r.failedQ += o.failedQ
-	r.submitted += o.submitted
-	r.wExited += o.wExited
-	r.wReplaced += o.wReplaced
-	r.wDied += o.wDied
-	r.wStarted += o.wStarted
-	r.highWater += o.highWater
-	r.wait.add(&o.wait)
-	r.run.add(&o.run)
 }

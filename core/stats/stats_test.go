@@ -266,3 +266,10 @@ func TestClockConversion(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkNewClose(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		p := NewPool(KindThread)
+		p.Close()
+	}
+}
