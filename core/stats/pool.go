@@ -55,9 +55,8 @@ type Pool struct {
 	wExited   atomic.Int64
 	wReplaced atomic.Int64
 	wDied     atomic.Int64
-	// Allocated apart: pointer-free, so the 15 KiB are not scanned by the
-	// GC and a pool is cheap to make.
-	wait, run *Histogram
+	// Made on the first task (a pool that never runs one costs no 15 KiB).
+	wait, run lazyHistogram
 }
 
 // ID is the pool's process-unique id (1, 2, ...).
@@ -95,7 +94,7 @@ func (p *Pool) Submitted(qlen int) {
 // at enq (both from Now: ticks, converted when read).
 func (p *Pool) Started(enq, now int64) {
 	p.started.Add(1)
-	p.wait.Record(now - enq)
+	p.wait.get().Record(now - enq)
 }
 
 // Finished counts a task that left its worker at now, taken from the queue
@@ -103,10 +102,10 @@ func (p *Pool) Started(enq, now int64) {
 func (p *Pool) Finished(o Outcome, start, now int64) {
 	switch o {
 	case OutcomeOK:
-		p.run.Record(now - start)
+		p.run.get().Record(now - start)
 		p.completed.Add(1)
 	case OutcomeFailed:
-		p.run.Record(now - start)
+		p.run.get().Record(now - start)
 		p.failedRun.Add(1)
 	case OutcomeCancelled:
 		p.cancelRun.Add(1)
@@ -161,8 +160,12 @@ type raw struct {
 
 // read loads the counters in reverse flow order (see the package doc).
 func (p *Pool) read(r *raw) {
-	p.wait.addTo(&r.wait)
-	p.run.addTo(&r.run)
+	if h := p.wait.p.Load(); h != nil {
+		h.addTo(&r.wait)
+	}
+	if h := p.run.p.Load(); h != nil {
+		h.addTo(&r.run)
+	}
 	r.completed += p.completed.Load()
 	r.failedRun += p.failedRun.Load()
 	r.cancelRun += p.cancelRun.Load()
@@ -202,4 +205,15 @@ func (p *Pool) Snapshot() Snapshot {
 	var r raw
 	p.read(&r)
 	return r.snapshot()
+}
+
+// lazyHistogram is a Histogram allocated on first use.
+type lazyHistogram struct{ p atomic.Pointer[Histogram] }
+
+func (l *lazyHistogram) get() *Histogram {
+	if h := l.p.Load(); h != nil {
+		return h
+	}
+	l.p.CompareAndSwap(nil, new(Histogram))
+	return l.p.Load()
 }

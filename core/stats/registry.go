@@ -20,7 +20,7 @@ func NewPool(kind string) *Pool {
 	reg.Lock()
 	defer reg.Unlock()
 	reg.next++
-	p := &Pool{id: reg.next, kind: kind, wait: new(Histogram), run: new(Histogram)}
+	p := &Pool{id: reg.next, kind: kind}
 	reg.live[p.id] = p
 	return p
 }

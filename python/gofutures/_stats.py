@@ -12,14 +12,27 @@ until that worker is done with it (result set, done-callbacks run); a task
 cancelled while queued counts as queued until a worker (or shutdown) takes
 it out, then as cancelled.
 """
+import weakref
 from dataclasses import dataclass
 
 __all__ = ("Latency", "PoolStats", "stats")
+
+# Pool cores whose name Go does not know yet. Naming goes through the gopy
+# module, whose first import costs ~2 ms: it is done when statistics are
+# first read, not when each executor is made. Weak: a pool gone before
+# then needs no name.
+_unnamed = weakref.WeakKeyDictionary()
 
 
 def _api():
     # Imported on first use: it loads the Go engine (see _ext.py).
     from ._gopy import statsapi
+    while _unnamed:
+        try:
+            core, name = _unnamed.popitem()
+        except KeyError:   # emptied meanwhile
+            break
+        statsapi.SetName(core.stats_id(), name)
     return statsapi
 
 
@@ -138,9 +151,9 @@ def live_pools():
     return out
 
 
-def name_pool(stats_id, name):
-    """Names a pool in the table of `python -m gofutures top`."""
-    _api().SetName(stats_id, name)
+def name_pool(core, name):
+    """Names a pool's core (shown by `python -m gofutures top`), lazily."""
+    _unnamed[core] = name
 
 
 _COLUMNS = ("pool", "kind", "submit", "queue", "run", "done", "fail", "cancel", "hiwat",

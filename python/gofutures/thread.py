@@ -116,7 +116,7 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
         core = _ext.load().ThreadPool(limit, spawner)
         self._core = core
         _pools[core] = self._threads
-        _stats.name_pool(core.stats_id(), self._thread_name_prefix)
+        _stats.name_pool(core, self._thread_name_prefix)
         # Dropped without shutdown(): let idle workers exit once the queue drains.
         spawner.executor_ref = weakref.ref(self, lambda _, core=core: core.shutdown(False))
         if type(self).submit is ThreadPoolExecutor.submit:
