@@ -2,4 +2,7 @@ module github.com/gofutures/gofutures
 
 go 1.22
 
-require golang.org/x/sys v0.30.0 // indirect
+require (
+	github.com/go-python/gopy v0.4.10
+	golang.org/x/sys v0.30.0
+)

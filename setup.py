@@ -6,11 +6,20 @@ is compiled by setuptools and linked with the whole archive into a single
 shared object. So the process holds exactly one Go runtime, and the
 extension needs no libpython link (Py* symbols resolve against the running
 interpreter).
+
+The statistics API (core/stats/statsapi) is bound to Python by gopy: its
+generated cgo glue (pybind/gopy_statsapi.go) is part of the archive and
+includes Python.h, so the Go build gets this interpreter's include
+directory; its generated C module (pybind/gopy/statsapi.c, PyInit__statsapi)
+is linked into the same shared object, next to PyInit__gofutures. The
+generated files are checked in (pybind/gopy/regen.py regenerates and
+checks them), so building needs neither gopy nor pybindgen.
 """
 import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from glob import glob
 
 from setuptools import Extension, setup
@@ -38,8 +47,13 @@ class build_go_ext(build_ext):
         out_dir = os.path.abspath(os.path.join(self.build_temp, "go"))
         os.makedirs(out_dir, exist_ok=True)
         archive = os.path.join(out_dir, "libgofutures.a")
-        env = dict(os.environ, CGO_ENABLED="1", GOTOOLCHAIN="local", GOFLAGS="-mod=readonly")
-        cmd = [go, "build", "-buildmode=c-archive", "-trimpath", "-o", archive, "./pybind"]
+        py_include = sysconfig.get_paths()["include"]   # for the gopy glue's Python.h
+        cflags = ("-I%s %s" % (py_include, os.environ.get("CGO_CFLAGS", "-O2 -g"))).strip()
+        env = dict(os.environ, CGO_ENABLED="1", GOTOOLCHAIN="local", GOFLAGS="-mod=readonly",
+                   CGO_CFLAGS=cflags)
+        # gofutures_gopy: include the gopy-generated glue (pybind/gopy_statsapi.go).
+        cmd = [go, "build", "-buildmode=c-archive", "-trimpath", "-tags", "gofutures_gopy",
+               "-o", archive, "./pybind"]
         print(" ".join(cmd), flush=True)
         try:
             subprocess.run(cmd, cwd=HERE, env=env, check=True)
@@ -58,7 +72,8 @@ setup(
     ext_modules=[
         Extension(
             "gofutures._gofutures",
-            sources=sorted(glob("cshim/*.c")),
+            # cshim: the hand-written module; pybind/gopy: gopy's generated one.
+            sources=sorted(glob("cshim/*.c")) + sorted(glob("pybind/gopy/*.c")),
             depends=sorted(glob("cshim/*.h")),
             extra_compile_args=["-O2", "-Wall", "-Wno-unused-parameter", "-std=gnu11"],
         )

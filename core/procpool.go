@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/gofutures/gofutures/core/stats"
 )
 
 // Payload tags: the first byte of a process future's stored payload.
@@ -72,14 +74,16 @@ type ProcPool struct {
 	evSignal  chan struct{}
 	allGone   chan struct{} // closed when shut down with no worker left
 	completed int64
+	stats     *stats.Pool // stats: see procpool_stats.go
 }
 
 type procTask struct {
-	id      uint64
-	fut     *Future
-	payload []byte
-	timeout time.Duration // 0: none
-	timer   *time.Timer   // running while the task is in flight with a timeout
+	id         uint64
+	fut        *Future
+	payload    []byte
+	timeout    time.Duration // 0: none
+	timer      *time.Timer   // running while the task is in flight with a timeout
+	enq, start int64         // stats: stats.Now() at submit and at dispatch
 }
 
 type procWorker struct {
@@ -109,6 +113,7 @@ func NewProcPool(max, maxTasks, prefetch int) *ProcPool {
 		prefetch: prefetch,
 		evSignal: make(chan struct{}, 1),
 		allGone:  make(chan struct{}),
+		stats:    stats.NewPool(stats.KindProcess), // stats
 	}
 }
 
@@ -140,7 +145,8 @@ func (p *ProcPool) SubmitTimeout(f *Future, payload []byte, timeout time.Duratio
 		return false, ErrShutdown
 	}
 	p.nextTID++
-	p.queue = append(p.queue, &procTask{id: p.nextTID, fut: f, payload: payload, timeout: timeout})
+	p.queue = append(p.queue, &procTask{id: p.nextTID, fut: f, payload: payload, timeout: timeout, enq: stats.Now()})
+	p.stats.Submitted(len(p.queue) - p.qhead) // stats
 	p.pumpLocked()
 	return p.wantSpawnLocked(), nil
 }
@@ -193,12 +199,14 @@ func (p *ProcPool) pumpLocked() {
 		t := p.popLocked()
 		if ok, _ := t.fut.SetRunningOrNotifyCancel(); !ok {
 			// Cancelled while queued: now CANCELLED_AND_NOTIFIED.
+			p.stats.LeftQueue(1, false) // stats
 			if o := t.fut.TakeOwner(); o != 0 {
 				p.emitLocked(Event{Kind: EvDeliver, Owner: o})
 			}
 			continue
 		}
 		best.inflight[t.id] = t
+		p.statsDispatched(t) // stats
 		best.assigned++
 		if t.timeout > 0 {
 			w, t := best, t
@@ -248,6 +256,7 @@ func (p *ProcPool) AddWorker(pid, taskW, resultR int) uint64 {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.stats.WorkerStarted() // stats
 	if p.spawning > 0 {
 		p.spawning--
 	}
@@ -326,6 +335,7 @@ func (p *ProcPool) complete(w *procWorker, fr Frame) {
 		if fr.Kind == FrameException {
 			tag = TagException
 		}
+		p.statsFinished(t, tag == TagException) // stats
 		payload := fr.Payload
 		payload[0] = tag
 		// An error means the user finished the future by hand: drop ours.
@@ -410,6 +420,7 @@ func (p *ProcPool) workerGone(w *procWorker, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	w.r.Close()
+	p.statsWorkerGone(expected) // stats
 	if !expected && !p.broken {
 		// breakLocked fails the in-flight tasks of every worker still in
 		// p.workers: this one's included.
@@ -439,6 +450,7 @@ func (p *ProcPool) expire(w *procWorker, t *procTask) {
 	delete(w.inflight, t.id)
 	w.killed, w.retiring = true, true
 	msg := fmt.Sprintf("the task ran past its timeout of %v; its worker process %d was killed", t.timeout, w.pid)
+	p.statsFinished(t, true) // stats
 	if t.fut.FinishPayload(true, append([]byte{TagTimeout}, msg...)) == nil {
 		if o := t.fut.TakeOwner(); o != 0 {
 			p.emitLocked(Event{Kind: EvDeliver, Owner: o})
@@ -467,6 +479,7 @@ func (p *ProcPool) breakLocked(cause string) {
 		}
 	}
 	for p.qhead < len(p.queue) {
+		p.stats.LeftQueue(1, true) // stats
 		fail(p.popLocked())
 	}
 	for _, w := range p.workers {
@@ -475,6 +488,7 @@ func (p *ProcPool) breakLocked(cause string) {
 			if t.timer != nil {
 				t.timer.Stop()
 			}
+			p.statsFinished(t, true) // stats
 			fail(t)
 		}
 		p.quitLocked(w)
@@ -501,6 +515,7 @@ func (p *ProcPool) Shutdown(cancel bool) {
 		for p.qhead < len(p.queue) {
 			t := p.popLocked()
 			if c, _ := t.fut.Cancel(); c {
+				p.stats.LeftQueue(1, false) // stats
 				if o := t.fut.TakeOwner(); o != 0 {
 					p.emitLocked(Event{Kind: EvDeliver, Owner: o})
 				}

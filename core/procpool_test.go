@@ -10,16 +10,16 @@ import (
 	"time"
 )
 
-// fakeWorker plays a worker process over real pipes: it answers each task
+// echoWorker plays a worker process over real pipes: it answers each task
 // with its payload (kind R), or E when the payload is "fail", or dies
 // (closes its pipes) when the payload is "die".
-type fakeWorker struct {
+type echoWorker struct {
 	taskR, resultW *os.File
 	done           chan struct{}
 	ran            int
 }
 
-func startFake(t *testing.T, p *ProcPool, pid int) *fakeWorker {
+func startFake(t *testing.T, p *ProcPool, pid int) *echoWorker {
 	t.Helper()
 	var tp, rp [2]int
 	if err := syscall.Pipe(tp[:]); err != nil {
@@ -28,14 +28,14 @@ func startFake(t *testing.T, p *ProcPool, pid int) *fakeWorker {
 	if err := syscall.Pipe(rp[:]); err != nil {
 		t.Fatal(err)
 	}
-	w := &fakeWorker{taskR: os.NewFile(uintptr(tp[0]), "taskR"), resultW: os.NewFile(uintptr(rp[1]), "resultW"),
+	w := &echoWorker{taskR: os.NewFile(uintptr(tp[0]), "taskR"), resultW: os.NewFile(uintptr(rp[1]), "resultW"),
 		done: make(chan struct{})}
 	p.AddWorker(pid, tp[1], rp[0])
 	go w.loop()
 	return w
 }
 
-func (w *fakeWorker) loop() {
+func (w *echoWorker) loop() {
 	defer close(w.done)
 	defer w.taskR.Close()
 	defer w.resultW.Close()

@@ -3,6 +3,8 @@ package core
 import (
 	"errors"
 	"sync"
+
+	"github.com/gofutures/gofutures/core/stats"
 )
 
 // Task is an opaque task reference. The thread pool never looks inside: the
@@ -30,30 +32,53 @@ type ThreadPool struct {
 	max      int
 	workers  int       // started, not yet exited
 	idle     []*Worker // parked in Next, most recent last
-	shutdown bool // Shutdown was called
-	exiting  bool // the interpreter is exiting: workers leave once the queue is empty
+	shutdown bool      // Shutdown was called
+	exiting  bool      // the interpreter is exiting: workers leave once the queue is empty
 	broken   bool
+	stats    *stats.Pool // counted outside mu: atomics only
 }
 
 // Worker is one worker thread's parking place.
 type Worker struct {
 	wake   chan struct{}
 	parked bool
+	start  int64 // stats.Now() when it took its current task (its own thread only)
 }
 
 // NewThreadPool returns a scheduler for at most max workers.
 func NewThreadPool(max int) *ThreadPool {
-	return &ThreadPool{max: max}
+	return &ThreadPool{max: max, stats: stats.NewPool(stats.KindThread)}
 }
+
+// Stats returns the pool's counters.
+func (p *ThreadPool) Stats() *stats.Pool { return p.stats }
+
+// Close is called when the pool's handle is released: its figures move to
+// the process-wide totals (and stay readable through Stats).
+func (p *ThreadPool) Close() { p.stats.Close() }
 
 // NewWorker returns a parking place for a worker thread that has started.
 func (p *ThreadPool) NewWorker() *Worker {
+	p.stats.WorkerStarted()
 	return &Worker{wake: make(chan struct{}, 1)}
+}
+
+// taken counts the end of w's previous task (prev) and, if ok, the start of
+// the task e it has just taken, both at now.
+func (p *ThreadPool) taken(w *Worker, prev stats.Outcome, e queued, ok bool, now int64) {
+	if prev != stats.OutcomeNone {
+		p.stats.Finished(prev, w.start, now)
+	}
+	if ok {
+		w.start = now
+		p.stats.Started(e.at, now)
+	}
 }
 
 // Submit queues t. It returns spawn=true when the caller must start one more
 // worker thread (no worker was idle and fewer than max exist).
 func (p *ThreadPool) Submit(t Task) (spawn bool, err error) {
+	at := stats.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.broken {
@@ -62,7 +87,8 @@ func (p *ThreadPool) Submit(t Task) (spawn bool, err error) {
 	if p.shutdown || p.exiting {
 		return false, ErrShutdown
 	}
-	p.queue.push(t)
+	p.queue.push(queued{t, at})
+	p.stats.Submitted(p.queue.size)
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
 		p.idle[n-1] = nil
@@ -86,32 +112,43 @@ func (p *ThreadPool) SpawnFailed() {
 	p.mu.Unlock()
 }
 
-// TryNext pops a queued task without blocking.
-func (p *ThreadPool) TryNext() (Task, bool) {
+// TryNext pops a queued task for w without blocking. prev is how w's
+// previous task ended (stats.OutcomeNone if already reported).
+func (p *ThreadPool) TryNext(w *Worker, prev stats.Outcome) (Task, bool) {
+	now := stats.Now()
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.queue.pop()
+	e, ok := p.queue.pop()
+	p.mu.Unlock()
+	p.taken(w, prev, e, ok, now)
+	return e.t, ok
 }
 
 // Next pops the next task, parking w while the queue is empty. It returns
 // ok=false when the pool is shut down (or broken) and the queue is drained:
-// the worker then exits, and is no longer counted.
-func (p *ThreadPool) Next(w *Worker) (Task, bool) {
+// the worker then exits, and is no longer counted. prev is as for TryNext.
+func (p *ThreadPool) Next(w *Worker, prev stats.Outcome) (Task, bool) {
+	now := stats.Now()
+	if prev != stats.OutcomeNone {
+		p.stats.Finished(prev, w.start, now)
+	}
 	p.mu.Lock()
 	for {
-		if t, ok := p.queue.pop(); ok {
+		if e, ok := p.queue.pop(); ok {
 			p.mu.Unlock()
-			return t, true
+			p.taken(w, stats.OutcomeNone, e, true, now)
+			return e.t, true
 		}
 		if p.shutdown || p.exiting || p.broken {
 			p.workers--
 			p.mu.Unlock()
+			p.stats.WorkerExited(false, false)
 			return 0, false
 		}
 		w.parked = true
 		p.idle = append(p.idle, w)
 		p.mu.Unlock()
 		<-w.wake
+		now = stats.Now()
 		p.mu.Lock()
 	}
 }
@@ -126,6 +163,7 @@ func (p *ThreadPool) Shutdown(cancel bool) []Task {
 	var out []Task
 	if cancel {
 		out = p.queue.drain()
+		p.stats.LeftQueue(len(out), false)
 	}
 	p.wakeAllLocked()
 	return out
@@ -147,6 +185,7 @@ func (p *ThreadPool) Break() []Task {
 	defer p.mu.Unlock()
 	p.broken = true
 	out := p.queue.drain()
+	p.stats.LeftQueue(len(out), true)
 	p.wakeAllLocked()
 	return out
 }
@@ -180,21 +219,27 @@ func (p *ThreadPool) Counts() PoolCounts {
 	return PoolCounts{p.queue.len(), p.workers, len(p.idle), p.shutdown, p.broken}
 }
 
+// queued is a task in the queue, with its stats.Now() at submission.
+type queued struct {
+	t  Task
+	at int64
+}
+
 // taskQueue is a FIFO ring buffer.
 type taskQueue struct {
-	buf        []Task
+	buf        []queued
 	head, size int
 }
 
 func (q *taskQueue) len() int { return q.size }
 
-func (q *taskQueue) push(t Task) {
+func (q *taskQueue) push(t queued) {
 	if q.size == len(q.buf) {
 		n := 2 * len(q.buf)
 		if n == 0 {
 			n = 16
 		}
-		nb := make([]Task, n)
+		nb := make([]queued, n)
 		k := copy(nb, q.buf[q.head:])
 		copy(nb[k:], q.buf[:q.head])
 		q.buf, q.head = nb, 0
@@ -203,12 +248,12 @@ func (q *taskQueue) push(t Task) {
 	q.size++
 }
 
-func (q *taskQueue) pop() (Task, bool) {
+func (q *taskQueue) pop() (queued, bool) {
 	if q.size == 0 {
-		return 0, false
+		return queued{}, false
 	}
 	t := q.buf[q.head]
-	q.buf[q.head] = 0
+	q.buf[q.head] = queued{}
 	q.head = (q.head + 1) % len(q.buf)
 	q.size--
 	if q.size == 0 && len(q.buf) > 1024 {
@@ -224,6 +269,6 @@ func (q *taskQueue) drain() []Task {
 		if !ok {
 			return out
 		}
-		out = append(out, t)
+		out = append(out, t.t)
 	}
 }

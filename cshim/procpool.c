@@ -501,7 +501,14 @@ static PyObject *pp_counts(ProcPoolObject *p, PyObject *unused)
                          "broken", (flags & 2) ? Py_True : Py_False);
 }
 
+static PyObject *pp_stats_id(ProcPoolObject *p, PyObject *unused)
+{
+    return PyLong_FromLongLong(gf_proc_stats_id(p->ph));
+}
+
 static PyMethodDef pp_methods[] = {
+    {"stats_id", (PyCFunction)pp_stats_id, METH_NOARGS,
+     "The pool's id in the statistics registry (gofutures._stats)."},
     {"submit", (PyCFunction)(void (*)(void))pp_submit, METH_FASTCALL | METH_KEYWORDS,
      "submit(fn, /, *args, **kwargs)\n--\n\nSchedules fn(*args, **kwargs) in a worker process."},
     {"submit_with_timeout", (PyCFunction)(void (*)(void))pp_submit_timeout, METH_FASTCALL | METH_KEYWORDS,

@@ -168,9 +168,14 @@ fail:
     return NULL;
 }
 
-/* Runs one task; steals the queue's reference to f. */
-static void run_task(FutureObject *f)
+/* How a task ended, reported to Go with the worker's next pop (statistics,
+ * stats.Outcome): no extra call into Go per task. */
+enum { TASK_NONE, TASK_OK, TASK_FAILED, TASK_CANCELLED };
+
+/* Runs one task; steals the queue's reference to f. Returns a TASK_*. */
+static int run_task(FutureObject *f)
 {
+    int outcome = TASK_FAILED;
     int r = gf_future_set_running(f);
     PyObject *fn = f->fn, *args = f->args, *kw = f->kwargs;
     f->fn = f->args = f->kwargs = NULL;
@@ -178,6 +183,7 @@ static void run_task(FutureObject *f)
         PyObject *res = PyObject_Call(fn, args, kw);
         int rc;
         if (res) {
+            outcome = TASK_OK;
             rc = gf_future_finish(f, res, NULL);
             Py_DECREF(res);
         } else {
@@ -197,11 +203,14 @@ static void run_task(FutureObject *f)
             gf_log_current_exception("Exception in worker", Py_None);
     } else if (r < 0) {
         gf_log_current_exception("Exception in worker", Py_None);
+    } else {
+        outcome = TASK_CANCELLED;
     }
     Py_XDECREF(fn);
     Py_XDECREF(args);
     Py_XDECREF(kw);
     Py_DECREF(f);
+    return outcome;
 }
 
 static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
@@ -209,12 +218,14 @@ static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
     uintptr_t ph = p->ph;
     uintptr_t wh = gf_pool_worker_new(ph);
     int64_t held_since = gf_now_ns();
+    int prev = TASK_NONE;   /* the last task's outcome, not yet reported */
     for (;;) {
         /* Consecutive ready tasks run without giving the GIL back. */
-        uintptr_t t = gf_pool_try_next(ph);
+        uintptr_t t = gf_pool_try_next(ph, wh, prev);
+        prev = TASK_NONE;
         if (!t) {
             Py_BEGIN_ALLOW_THREADS
-            t = gf_pool_next(ph, wh);   /* parks in Go until work or shutdown */
+            t = gf_pool_next(ph, wh, TASK_NONE);   /* parks in Go until work or shutdown */
             Py_END_ALLOW_THREADS
             held_since = gf_now_ns();
             if (!t)
@@ -224,7 +235,7 @@ static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
             Py_END_ALLOW_THREADS
             held_since = gf_now_ns();
         }
-        run_task((FutureObject *)t);
+        prev = run_task((FutureObject *)t);
     }
     gf_pool_worker_free(wh);
     Py_RETURN_NONE;
@@ -265,6 +276,11 @@ static PyObject *pool_counts(PoolObject *p, PyObject *unused)
                          "broken", (flags & 2) ? Py_True : Py_False);
 }
 
+static PyObject *pool_stats_id(PoolObject *p, PyObject *unused)
+{
+    return PyLong_FromLongLong(gf_pool_stats_id(p->ph));
+}
+
 static PyMethodDef pool_methods[] = {
     {"submit", (PyCFunction)(void (*)(void))pool_submit, METH_FASTCALL | METH_KEYWORDS,
      "submit(fn, /, *args, **kwargs)\n--\n\nSchedules fn(*args, **kwargs) and returns a Future."},
@@ -277,6 +293,8 @@ static PyMethodDef pool_methods[] = {
     {"exit", (PyCFunction)pool_exit, METH_NOARGS,
      "Interpreter exit: workers leave once the queue is empty."},
     {"counts", (PyCFunction)pool_counts, METH_NOARGS, "A snapshot of the scheduler."},
+    {"stats_id", (PyCFunction)pool_stats_id, METH_NOARGS,
+     "The pool's id in the statistics registry (gofutures._stats)."},
     {NULL}};
 
 PyTypeObject GfThreadPool_Type = {

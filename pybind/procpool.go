@@ -29,8 +29,18 @@ func gf_proc_new(max, maxTasks, prefetch C.int64_t) C.uintptr_t {
 	return newHandle(core.NewProcPool(int(max), int(maxTasks), int(prefetch)))
 }
 
+// gf_proc_free releases the pool; its figures join the process totals.
+//
 //export gf_proc_free
-func gf_proc_free(ph C.uintptr_t) { freeHandle(ph) }
+func gf_proc_free(ph C.uintptr_t) {
+	proc(ph).Close()
+	freeHandle(ph)
+}
+
+// gf_proc_stats_id is the pool's id in the statistics registry.
+//
+//export gf_proc_stats_id
+func gf_proc_stats_id(ph C.uintptr_t) C.int64_t { return C.int64_t(proc(ph).Stats().ID()) }
 
 // gf_proc_submit queues a task for the future fh whose pickled call is
 // buf[0:n] (copied). It returns 0, 1 when the caller must start a worker

@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/gofutures/gofutures/core"
+	"github.com/gofutures/gofutures/core/stats"
 )
 
 func pool(h C.uintptr_t) *core.ThreadPool { return cgo.Handle(h).Value().(*core.ThreadPool) }
@@ -20,8 +21,13 @@ func gf_pool_new(max C.int64_t) C.uintptr_t {
 	return newHandle(core.NewThreadPool(int(max)))
 }
 
+// gf_pool_free releases the pool; its figures join the process totals.
+//
 //export gf_pool_free
-func gf_pool_free(ph C.uintptr_t) { freeHandle(ph) }
+func gf_pool_free(ph C.uintptr_t) {
+	pool(ph).Close()
+	freeHandle(ph)
+}
 
 // gf_pool_submit queues a task word (the C side's owned reference). It
 // returns 0, 1 when the caller must start a worker thread, -1 after
@@ -53,18 +59,22 @@ func gf_pool_worker_new(ph C.uintptr_t) C.uintptr_t {
 //export gf_pool_worker_free
 func gf_pool_worker_free(wh C.uintptr_t) { freeHandle(wh) }
 
+// gf_pool_try_next pops a task without blocking. prev reports how the
+// worker's previous task ended (0 none/already reported, 1 result,
+// 2 exception, 3 cancelled before it ran), for the pool's statistics.
+//
 //export gf_pool_try_next
-func gf_pool_try_next(ph C.uintptr_t) C.uintptr_t {
-	t, _ := pool(ph).TryNext()
+func gf_pool_try_next(ph C.uintptr_t, wh C.uintptr_t, prev C.int) C.uintptr_t {
+	t, _ := pool(ph).TryNext(cgo.Handle(wh).Value().(*core.Worker), stats.Outcome(prev))
 	return C.uintptr_t(t)
 }
 
 // gf_pool_next blocks (GIL released by the caller) for the next task; 0
-// tells the worker to exit.
+// tells the worker to exit. prev as for gf_pool_try_next.
 //
 //export gf_pool_next
-func gf_pool_next(ph C.uintptr_t, wh C.uintptr_t) C.uintptr_t {
-	t, _ := pool(ph).Next(cgo.Handle(wh).Value().(*core.Worker))
+func gf_pool_next(ph C.uintptr_t, wh C.uintptr_t, prev C.int) C.uintptr_t {
+	t, _ := pool(ph).Next(cgo.Handle(wh).Value().(*core.Worker), stats.Outcome(prev))
 	return C.uintptr_t(t)
 }
 

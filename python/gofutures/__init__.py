@@ -21,6 +21,7 @@ from concurrent.futures._base import (
 from concurrent.futures.thread import BrokenThreadPool
 
 from ._install import install, installed, uninstall
+from ._stats import Latency, PoolStats, stats
 from ._wait import as_completed, wait
 from .thread import ThreadPoolExecutor
 
@@ -43,6 +44,9 @@ __all__ = (
     'ProcessPoolExecutor',
     'install',
     'uninstall',
+    'stats',
+    'PoolStats',
+    'Latency',
 )
 
 

@@ -3,6 +3,8 @@
   demo          run the same small workload on concurrent.futures and on
                 gofutures, side by side, and check that the results agree
   bench [...]   the benchmark suite (see benchmarks/README.md)
+  top [...]     a live table of pool statistics while a demo runs
+                (--interval, --duration, --once)
 """
 import sys
 
@@ -16,6 +18,9 @@ def main(argv=None):
     if cmd == "bench":
         from . import _bench
         return _bench.main(argv)
+    if cmd == "top":
+        from . import _top
+        return _top.main(argv)
     if cmd in ("-h", "--help", "help"):
         print(__doc__)
         return 0

@@ -27,7 +27,7 @@ from concurrent.futures import _base
 from concurrent.futures import process as _stdlib_process
 from concurrent.futures.process import BrokenProcessPool  # noqa: F401  (re-exported)
 
-from . import _ext, _worker
+from . import _ext, _stats, _worker
 
 _cpu_count = getattr(os, "process_cpu_count", os.cpu_count)
 
@@ -242,6 +242,7 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         ctl = _Controller(mp_context, initializer, initargs, name)
         core = _ext.load().ProcPool(max_workers, max_tasks_per_child or 0, _PREFETCH, ctl)
         ctl.core_ref = weakref.ref(core)
+        _stats.name_pool(core, name)
         self._core = core
         self._ctl = ctl
         # Dropped without shutdown(): workers finish the submitted work, then
@@ -313,6 +314,13 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         if wait:
             self._ctl.join()
     shutdown.__doc__ = _base.Executor.shutdown.__doc__
+
+    def stats(self):
+        """A consistent snapshot of this pool's figures, read from the Go
+        engine (gofutures only): tasks submitted, queued, running, completed,
+        failed, cancelled; workers alive, started, replaced, died; the queue's
+        high-water mark; queue-wait and run-time percentiles."""
+        return _stats.pool_stats(self._core.stats_id())
 
     def _force_shutdown(self, kill):
         processes = dict(self._core.processes)

@@ -18,7 +18,7 @@ from concurrent.futures import _base
 from concurrent.futures import thread as _stdlib_thread
 from concurrent.futures.thread import BrokenThreadPool  # noqa: F401  (re-exported)
 
-from . import _ext
+from . import _ext, _stats
 
 # Live cores and their worker threads, for interpreter exit.
 _pools = weakref.WeakKeyDictionary()
@@ -116,6 +116,7 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
         core = _ext.load().ThreadPool(limit, spawner)
         self._core = core
         _pools[core] = self._threads
+        _stats.name_pool(core, self._thread_name_prefix)
         # Dropped without shutdown(): let idle workers exit once the queue drains.
         spawner.executor_ref = weakref.ref(self, lambda _, core=core: core.shutdown(False))
         if type(self).submit is ThreadPoolExecutor.submit:
@@ -140,6 +141,11 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
             for t in list(self._threads):
                 t.join()
     shutdown.__doc__ = _base.Executor.shutdown.__doc__
+
+    def stats(self):
+        """A consistent snapshot of this pool's statistics (gofutures.PoolStats),
+        counted by the Go scheduler."""
+        return _stats.pool_stats(self._core.stats_id())
 
     @property
     def _shutdown(self):
