@@ -45,6 +45,20 @@ def _python_exit():
 
 threading._register_atexit(_python_exit)
 
+
+def _after_fork_in_child():
+    """A forked child has only the forking thread, and a Go runtime that
+    hangs when entered: the parent's pools are not the child's to stop, so
+    its exit (multiprocessing's fork workers run the atexit hooks above)
+    must not reach Go. A fresh lock, as the stdlib does (bpo-45021)."""
+    global _global_shutdown_lock
+    _global_shutdown_lock = threading.Lock()
+    _pools.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
 _cpu_count = getattr(os, "process_cpu_count", os.cpu_count)
 
 
