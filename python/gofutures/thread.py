@@ -117,7 +117,6 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
 
         self._max_workers = max_workers
         self._threads = set()
-        self._broken = False
         self._shutdown_lock = threading.Lock()
         self._thread_name_prefix = (thread_name_prefix or
                                     ("ThreadPoolExecutor-%d" % self._counter()))
@@ -158,6 +157,20 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
     @property
     def _shutdown(self):
         return self._core.counts()["shutdown"]
+
+    # The stdlib's flag (False, or the message once an initializer failed);
+    # code waiting for a pool to break polls it. The state is the core's.
+    _BROKEN_MSG = ('A thread initializer failed, the thread pool '
+                   'is not usable anymore')
+
+    @property
+    def _broken(self):
+        return self._BROKEN_MSG if self._core.counts()["broken"] else False
+
+    @_broken.setter
+    def _broken(self, value):
+        if value:
+            self._core.initializer_failed()
 
     def _adjust_thread_count(self):
         pass  # the Go scheduler starts workers (stdlib hook kept for subclasses)
