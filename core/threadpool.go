@@ -30,6 +30,13 @@ type ThreadPool struct {
 	max      int
 	workers  int       // started, not yet exited
 	idle     []*Worker // parked in Next, most recent last
+	// arriving counts workers whose TryNext found the queue empty and that
+	// are on their way into Next (the binding releases the GIL in between);
+	// claimed counts the submits that left their task to one of them rather
+	// than start a thread. A worker that just finished a task is thus reused
+	// by the next submit, as the stdlib's idle semaphore does.
+	arriving int
+	claimed  int
 	shutdown bool // Shutdown was called
 	exiting  bool // the interpreter is exiting: workers leave once the queue is empty
 	broken   bool
@@ -71,6 +78,10 @@ func (p *ThreadPool) Submit(t Task) (spawn bool, err error) {
 		w.wake <- struct{}{}
 		return false, nil
 	}
+	if p.arriving > p.claimed {
+		p.claimed++ // that worker's Next pops t
+		return false, nil
+	}
 	if p.workers < p.max {
 		p.workers++
 		return true, nil
@@ -86,11 +97,16 @@ func (p *ThreadPool) SpawnFailed() {
 	p.mu.Unlock()
 }
 
-// TryNext pops a queued task without blocking.
+// TryNext pops a queued task without blocking. When there is none, the
+// worker counts as arriving until its call to Next.
 func (p *ThreadPool) TryNext() (Task, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.queue.pop()
+	t, ok := p.queue.pop()
+	if !ok {
+		p.arriving++
+	}
+	return t, ok
 }
 
 // Next pops the next task, parking w while the queue is empty. It returns
@@ -98,6 +114,12 @@ func (p *ThreadPool) TryNext() (Task, bool) {
 // the worker then exits, and is no longer counted.
 func (p *ThreadPool) Next(w *Worker) (Task, bool) {
 	p.mu.Lock()
+	if p.arriving > 0 {
+		p.arriving--
+		if p.claimed > p.arriving {
+			p.claimed--
+		}
+	}
 	for {
 		if t, ok := p.queue.pop(); ok {
 			p.mu.Unlock()
