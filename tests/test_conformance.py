@@ -224,6 +224,26 @@ def test_runner_runs_the_suite_on_gofutures():
 
 
 @needs_suite
+def test_future_gofutures_makes_the_suite_build_gofutures_futures():
+    code = textwrap.dedent("""
+        import sys
+        from gofutures.conformance import _suite
+        _suite.point_at_gofutures()
+        _suite._import_tests(sys.argv[1])
+        mods = [m for n, m in list(sys.modules.items())
+                if n.startswith(_suite.SUITE) and hasattr(m, "create_future")]
+        print(type(mods[0].create_future()).__module__)
+    """)
+    kinds = []
+    for future in ("stdlib", "gofutures"):
+        p = subprocess.run([sys.executable, "-c", code, future], capture_output=True,
+                           text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        kinds.append(p.stdout.strip())
+    assert kinds == ["concurrent.futures._base", "gofutures"]
+
+
+@needs_suite
 def test_runner_fails_on_a_broken_gofutures():
     # If the suite were not really running gofutures' functions, breaking
     # them would change nothing.

@@ -1,4 +1,5 @@
-"""python -m gofutures.conformance [--select all|threads|processes] [-k PATTERN] [-v]
+"""python -m gofutures.conformance [--select all|threads|processes] [--future stdlib|gofutures]
+                                  [-k PATTERN] [-v]
 
 Exit status: 0 when every failure is a known deviation and no known
 deviation passes (or when this interpreter has no suite), 1 otherwise.
@@ -21,6 +22,10 @@ def _args(argv):
                    help="threads: every class without a process pool (futures, wait, "
                         "as_completed, ThreadPoolExecutor); processes: the process-pool "
                         "classes; all (default): both")
+    p.add_argument("--future", choices=_suite.FUTURES, default="stdlib",
+                   help="the Future class the suite's own Future() calls make: stdlib "
+                        "(default; install() leaves concurrent.futures.Future alone) or "
+                        "gofutures (runs its Future tests on gofutures.Future)")
     p.add_argument("-k", dest="patterns", action="append", default=[], metavar="PATTERN",
                    help="only tests whose Class.method matches this glob (repeatable)")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per test")
@@ -49,8 +54,9 @@ def main(argv=None):
 
     known = _deviations.parse(args.deviations)
     _suite.point_at_gofutures()
-    suite, suite_keys = _suite.load(args.select, args.patterns)
-    print("conformance: %s, %s, select=%s; %s" % (version, _suite.SUITE, args.select, _what_runs()))
+    suite, suite_keys = _suite.load(args.select, args.patterns, args.future)
+    print("conformance: %s, %s, select=%s; %s, the suite's Future=%s" % (
+        version, _suite.SUITE, args.select, _what_runs(), args.future))
     sys.stdout.flush()
 
     from test import support
@@ -62,11 +68,12 @@ def main(argv=None):
     elapsed = time.monotonic() - t0
 
     seen, problems = _deviations.judge(result.outcome, known, suite_keys)
-    _report(result, seen, problems, version, args.select, elapsed)
+    _report(result, seen, problems, version, "select=%s future=%s" % (args.select, args.future),
+            elapsed)
     return 1 if problems else 0
 
 
-def _report(result, seen, problems, version, select, elapsed):
+def _report(result, seen, problems, version, mode, elapsed):
     counts = result.per_class()
     width = max([len(c) for c in counts] + [5])
     total = dict.fromkeys(_tally.OUTCOMES, 0)
@@ -81,7 +88,7 @@ def _report(result, seen, problems, version, select, elapsed):
         if key in result.trace:
             print("    " + result.trace[key].rstrip().replace("\n", "\n    "))
     verdict = "FAILED (%d unexpected)" % len(problems) if problems else "OK"
-    print("TOTAL %s select=%s: %d tests: %s; %d known deviations; %.0fs; %s" % (
-        version, select, sum(total.values()),
+    print("TOTAL %s %s: %d tests: %s; %d known deviations; %.0fs; %s" % (
+        version, mode, sum(total.values()),
         ", ".join("%d %s" % (total[o], o) for o in _tally.OUTCOMES),
         len(seen), elapsed, verdict))

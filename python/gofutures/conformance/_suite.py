@@ -12,6 +12,7 @@ SUITE = "test.test_concurrent_futures"
 CHILD_PRELUDE = "import gofutures; gofutures.install()\n"
 
 SELECTIONS = ("all", "threads", "processes")
+FUTURES = ("stdlib", "gofutures")
 
 
 def find():
@@ -73,11 +74,28 @@ def _flatten(suite):
             yield t
 
 
-def load(select="all", patterns=()):
+def _import_tests(future):
+    """Imports the suite (every module of the package) and collects its
+    tests. future="gofutures": while it is imported, the Future the suite
+    imports from concurrent.futures._base (its FutureTests, and the futures
+    its wait/as_completed tests make by hand) is gofutures.Future; the
+    stdlib's own modules look it up at call time and keep theirs."""
+    import concurrent.futures._base as cf_base
+    saved = cf_base.Future
+    if future == "gofutures":
+        import gofutures
+        cf_base.Future = gofutures.Future
+    try:
+        module = importlib.import_module(SUITE)
+        return list(_flatten(unittest.TestLoader().loadTestsFromModule(module)))
+    finally:
+        cf_base.Future = saved
+
+
+def load(select="all", patterns=(), future="stdlib"):
     """Imports the suite and returns (selected tests as a flat TestSuite,
     the keys of every test the suite has)."""
-    module = importlib.import_module(SUITE)
-    every = list(_flatten(unittest.TestLoader().loadTestsFromModule(module)))
+    every = _import_tests(future)
     chosen = []
     for t in every:
         if select == "threads" and uses_process_pool(t):
