@@ -359,7 +359,7 @@ def test_forked_child_exits_after_the_parent_used_a_pool():
             pool.submit(again, pool)
         with gofutures.ThreadPoolExecutor(1) as pool:
             pool.submit(again, pool)
-            for _ in range(5):
+            for _ in range(50):
                 with cf.ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as p:
                     assert p.submit(abs, -4).result(timeout=30) == 4
             pool.shutdown(wait=False, cancel_futures=True)
@@ -368,3 +368,24 @@ def test_forked_child_exits_after_the_parent_used_a_pool():
     p = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", "-c", code],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0 and p.stdout.split() == ["ok"], p.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_forgets_the_parents_pools():
+    # What makes the scenario above deterministic: the child's exit hook
+    # finds no pool to stop, so it never calls into Go.
+    code = textwrap.dedent("""
+        import os, gofutures, gofutures.thread as t
+        ex = gofutures.ThreadPoolExecutor(2)
+        ex.submit(abs, 1).result()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(10 + len(t._pools))
+        _, status = os.waitpid(pid, 0)
+        print(len(t._pools), os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status >> 8)
+        ex.shutdown()
+    """)
+    p = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", "-c", code],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["1", "10"]
