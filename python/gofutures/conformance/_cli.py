@@ -19,9 +19,9 @@ def _args(argv):
         prog="python -m gofutures.conformance",
         description="Run CPython's test.test_concurrent_futures against gofutures.")
     p.add_argument("--select", choices=_suite.SELECTIONS, default="all",
-                   help="threads: every class without a process pool (futures, wait, "
-                        "as_completed, ThreadPoolExecutor); processes: the process-pool "
-                        "classes; all (default): both")
+                   help="threads: the classes not built on the suite's ProcessPool mixins "
+                        "(Future, wait, as_completed, ThreadPoolExecutor); processes: those "
+                        "built on them; all (default): both")
     p.add_argument("--future", choices=_suite.FUTURES, default="stdlib",
                    help="the Future class the suite's own Future() calls make: stdlib "
                         "(default; install() leaves concurrent.futures.Future alone) or "
