@@ -38,7 +38,6 @@ def _args(argv):
 
 def _what_runs():
     import concurrent.futures as cf
-    import gofutures
     names = ("ThreadPoolExecutor", "ProcessPoolExecutor", "wait", "as_completed")
     return ", ".join("%s=%s" % (n, "gofutures" if getattr(cf, n).__module__.startswith("gofutures")
                                 else "stdlib") for n in names)
