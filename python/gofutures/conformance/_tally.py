@@ -1,7 +1,6 @@
 """A unittest result that records one outcome per test (Class.method)."""
 import faulthandler
 import sys
-import time
 import unittest
 
 from . import _suite
@@ -22,7 +21,6 @@ class Tally(unittest.TextTestResult):
         self.outcome = {}     # key -> outcome
         self.klass = {}       # key -> class name
         self.trace = {}       # key -> formatted traceback
-        self.started = time.monotonic()
 
     def _record(self, test, outcome, err=None):
         k = _suite.key(test)
