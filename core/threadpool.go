@@ -27,13 +27,20 @@ var ErrBroken = errors.New("A thread initializer failed, the thread pool is not 
 // task, up to max workers, and lets queued tasks run before workers exit at
 // shutdown.
 type ThreadPool struct {
-	mu       sync.Mutex
-	queue    taskQueue
-	max      int
-	workers  int       // started, not yet exited
-	idle     []*Worker // parked in Next, most recent last
-	shutdown bool      // Shutdown was called
-	exiting  bool      // the interpreter is exiting: workers leave once the queue is empty
+	mu      sync.Mutex
+	queue   taskQueue
+	max     int
+	workers int       // started, not yet exited
+	idle    []*Worker // parked in Next, most recent last
+	// arriving counts workers whose TryNext found the queue empty and that
+	// are on their way into Next (the binding releases the GIL in between);
+	// claimed counts the submits that left their task to one of them rather
+	// than start a thread. A worker that just finished a task is thus reused
+	// by the next submit, as the stdlib's idle semaphore does.
+	arriving int
+	claimed  int
+	shutdown bool // Shutdown was called
+	exiting  bool // the interpreter is exiting: workers leave once the queue is empty
 	broken   bool
 	stats    *stats.Pool // counted outside mu: atomics only
 }
@@ -97,6 +104,10 @@ func (p *ThreadPool) Submit(t Task) (spawn bool, err error) {
 		w.wake <- struct{}{}
 		return false, nil
 	}
+	if p.arriving > p.claimed {
+		p.claimed++ // that worker's Next pops t
+		return false, nil
+	}
 	if p.workers < p.max {
 		p.workers++
 		return true, nil
@@ -113,11 +124,15 @@ func (p *ThreadPool) SpawnFailed() {
 }
 
 // TryNext pops a queued task for w without blocking. prev is how w's
-// previous task ended (stats.OutcomeNone if already reported).
+// previous task ended (stats.OutcomeNone if already reported). When there is
+// none, the worker counts as arriving until its call to Next.
 func (p *ThreadPool) TryNext(w *Worker, prev stats.Outcome) (Task, bool) {
 	now := stats.Now()
 	p.mu.Lock()
 	e, ok := p.queue.pop()
+	if !ok {
+		p.arriving++
+	}
 	p.mu.Unlock()
 	p.taken(w, prev, e, ok, now)
 	return e.t, ok
@@ -132,6 +147,12 @@ func (p *ThreadPool) Next(w *Worker, prev stats.Outcome) (Task, bool) {
 		p.stats.Finished(prev, w.start, now)
 	}
 	p.mu.Lock()
+	if p.arriving > 0 {
+		p.arriving--
+		if p.claimed > p.arriving {
+			p.claimed--
+		}
+	}
 	for {
 		if e, ok := p.queue.pop(); ok {
 			p.mu.Unlock()

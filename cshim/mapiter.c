@@ -6,8 +6,11 @@
  * results in order. Each wait is bounded by the time left until end_time
  * (measured from the map() call). On 3.12+ the future being waited on is
  * cancelled when the wait ends without a result (the stdlib's
- * _result_or_cancel); when the iterator raises, is closed or is dropped,
- * the futures not yet yielded are cancelled.
+ * _result_or_cancel); when the iterator raises, is closed or is dropped
+ * after its first next(), the futures not yet yielded are cancelled. One
+ * dropped or closed before any next() cancels nothing: the stdlib's
+ * generator never entered its try/finally (bpo-11777: map() submits
+ * everything even when its result is discarded).
  */
 #include "gofutures.h"
 
@@ -16,6 +19,7 @@ typedef struct {
     PyObject *fs;        /* list of futures */
     Py_ssize_t pos;      /* next to yield */
     double end_time;     /* monotonic seconds, < 0: none */
+    int started;         /* next() was called */
 } MapIterObject;
 
 static int result_or_cancel;   /* 1 where the stdlib has _result_or_cancel */
@@ -98,6 +102,7 @@ PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     it->fs = fs;
     it->pos = 0;
     it->end_time = end_time;
+    it->started = 0;
     PyObject_GC_Track(it);
     return (PyObject *)it;
 fail:
@@ -106,8 +111,18 @@ fail:
     return NULL;
 }
 
+/* close() or dealloc: cancels what is left only once iteration began. */
+static void mi_stop(MapIterObject *it)
+{
+    if (it->started)
+        cancel_remaining(it);
+    else
+        Py_CLEAR(it->fs);
+}
+
 static PyObject *mi_next(MapIterObject *it)
 {
+    it->started = 1;
     if (!it->fs)
         return NULL;
     if (it->pos >= PyList_GET_SIZE(it->fs)) {
@@ -138,7 +153,7 @@ static PyObject *mi_next(MapIterObject *it)
 
 static PyObject *mi_close(MapIterObject *it, PyObject *unused)
 {
-    cancel_remaining(it);
+    mi_stop(it);
     Py_RETURN_NONE;
 }
 
@@ -157,7 +172,7 @@ static int mi_clear(MapIterObject *it)
 static void mi_dealloc(MapIterObject *it)
 {
     PyObject_GC_UnTrack(it);
-    cancel_remaining(it);
+    mi_stop(it);
     PyObject_GC_Del(it);
 }
 

@@ -51,7 +51,7 @@ typedef struct {
     uintptr_t wh;      /* core.Waiter handle, owned */
     uint8_t *already;  /* per item: 0 registered, 1 + outcome if done before */
     int64_t *taken;    /* scratch for gf_waiter_take */
-    PyObject *bridges; /* list of (future, bridge) pairs to remove at close */
+    PyObject *bridges; /* per item: (future, bridge) to remove at close, or None */
 } Reg;
 
 static int with_condition(PyObject *f, PyObject **cond)
@@ -113,11 +113,7 @@ static int reg_foreign(Reg *r, Py_ssize_t i)
         PyObject *pair = Py_BuildValue("(ON)", f, (PyObject *)b);
         if (!pair)
             goto out;
-        if (PyList_Append(r->bridges, pair) < 0) {
-            Py_DECREF(pair);
-            goto out;
-        }
-        Py_DECREF(pair);
+        PyList_SetItem(r->bridges, i, pair);   /* steals pair */
         gf_waiter_add_external(r->wh, 1);   /* counted before it can report */
         PyObject *res = PyObject_CallMethod(waiters, "append", "O", (PyObject *)b);
         if (!res)
@@ -132,26 +128,48 @@ out:
     return rc;
 }
 
+/* Silences item i's bridge, takes it out of its future's _waiters and
+ * drops the reference to the future it holds. */
+static void reg_drop_bridge(Reg *r, Py_ssize_t i)
+{
+    PyObject *pair = PyList_GET_ITEM(r->bridges, i);
+    if (pair == Py_None)
+        return;
+    PyObject *f = PyTuple_GET_ITEM(pair, 0), *b = PyTuple_GET_ITEM(pair, 1), *cond;
+    ((BridgeObject *)b)->live = 0;
+    if (with_condition(f, &cond) < 0) {
+        PyErr_Clear();
+    } else {
+        PyObject *ws = PyObject_GetAttrString(f, "_waiters");
+        PyObject *res = ws ? PyObject_CallMethod(ws, "remove", "O", b) : NULL;
+        Py_XDECREF(res);
+        Py_XDECREF(ws);
+        PyErr_Clear();
+        release_condition(cond);
+    }
+    PyList_SetItem(r->bridges, i, Py_NewRef(Py_None));   /* frees pair */
+}
+
+/* Hands over the reference to item i (as_completed yields it once), so that
+ * nothing here keeps a yielded future alive (bpo-14406). */
+static PyObject *reg_take_item(Reg *r, Py_ssize_t i)
+{
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    reg_drop_bridge(r, i);
+    PyErr_Restore(t, v, tb);
+    PyObject *f = PyList_GET_ITEM(r->items, i);
+    PyList_SET_ITEM(r->items, i, Py_NewRef(Py_None));
+    return f;
+}
+
 static void reg_close(Reg *r)
 {
     PyObject *t, *v, *tb;
     PyErr_Fetch(&t, &v, &tb);
     if (r->bridges) {
-        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(r->bridges); i++) {
-            PyObject *pair = PyList_GET_ITEM(r->bridges, i);
-            PyObject *f = PyTuple_GET_ITEM(pair, 0), *b = PyTuple_GET_ITEM(pair, 1), *cond;
-            ((BridgeObject *)b)->live = 0;
-            if (with_condition(f, &cond) < 0) {
-                PyErr_Clear();
-                continue;
-            }
-            PyObject *ws = PyObject_GetAttrString(f, "_waiters");
-            PyObject *res = ws ? PyObject_CallMethod(ws, "remove", "O", b) : NULL;
-            Py_XDECREF(res);
-            Py_XDECREF(ws);
-            PyErr_Clear();
-            release_condition(cond);
-        }
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(r->bridges); i++)
+            reg_drop_bridge(r, i);
         Py_CLEAR(r->bridges);
     }
     if (r->wh) {
@@ -183,7 +201,9 @@ static int reg_open(Reg *r, PyObject *fs, int kind, PyObject **set_out)
     r->already = PyMem_Calloc(r->n + 1, 1);
     r->taken = PyMem_Malloc((r->n + 1) * sizeof(int64_t));
     uintptr_t *hs = PyMem_Calloc(r->n + 1, sizeof(uintptr_t));
-    r->bridges = PyList_New(0);
+    r->bridges = PyList_New(r->n);
+    for (Py_ssize_t i = 0; r->bridges && i < r->n; i++)
+        PyList_SET_ITEM(r->bridges, i, Py_NewRef(Py_None));
     if (!r->already || !r->taken || !hs || !r->bridges) {
         PyMem_Free(hs);
         Py_DECREF(set);
@@ -362,7 +382,10 @@ static int ac_start(AsCompletedObject *it)
         return -1;
     for (Py_ssize_t i = 0; i < it->reg.n; i++) {
         if (it->reg.already[i]) {
-            if (PyList_Append(it->ready, PyList_GET_ITEM(it->reg.items, i)) < 0)
+            PyObject *f = reg_take_item(&it->reg, i);
+            int rc = PyList_Append(it->ready, f);
+            Py_DECREF(f);
+            if (rc < 0)
                 return -1;
         } else {
             it->pending++;
@@ -411,7 +434,7 @@ static PyObject *ac_next(AsCompletedObject *it)
             if (!nl)
                 goto fail;
             for (int64_t j = 0; j < k; j++)
-                PyList_SET_ITEM(nl, j, Py_NewRef(PyList_GET_ITEM(it->reg.items, it->reg.taken[j])));
+                PyList_SET_ITEM(nl, j, reg_take_item(&it->reg, it->reg.taken[j]));
             Py_SETREF(it->ready, nl);
             it->ready_pos = 0;
             it->pending -= k;

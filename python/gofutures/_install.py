@@ -7,8 +7,12 @@ Future and drive its private protocol (_state, _condition, _waiters,
 _invoke_callbacks) from their subclasses, and that keeps working; gofutures'
 executors return gofutures futures (themselves instances of
 concurrent.futures.Future), and gofutures' wait/as_completed accept both.
-It does not load the Go engine.
+ProcessPoolExecutor is replaced only where gofutures has one (the module
+gofutures.process); otherwise the stdlib's stays. It does not load the Go
+engine.
 """
+import importlib
+import importlib.util
 import threading
 
 _lock = threading.Lock()
@@ -20,7 +24,7 @@ def _targets():
     import concurrent.futures._base as cf_base
     import concurrent.futures.thread as cf_thread
     from . import _wait, thread
-    return [
+    targets = [
         (cf, "ThreadPoolExecutor", thread.ThreadPoolExecutor),
         (cf_thread, "ThreadPoolExecutor", thread.ThreadPoolExecutor),
         (cf, "wait", _wait.wait),
@@ -28,6 +32,16 @@ def _targets():
         (cf, "as_completed", _wait.as_completed),
         (cf_base, "as_completed", _wait.as_completed),
     ]
+    # Optional until gofutures has a process pool. An error inside an
+    # existing gofutures.process propagates: only its absence is tolerated.
+    if importlib.util.find_spec(__package__ + ".process") is not None:
+        process = importlib.import_module(__package__ + ".process")
+        import concurrent.futures.process as cf_process
+        targets += [
+            (cf, "ProcessPoolExecutor", process.ProcessPoolExecutor),
+            (cf_process, "ProcessPoolExecutor", process.ProcessPoolExecutor),
+        ]
+    return targets
 
 
 def install():

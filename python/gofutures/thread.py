@@ -45,6 +45,20 @@ def _python_exit():
 
 threading._register_atexit(_python_exit)
 
+
+def _after_fork_in_child():
+    """A forked child has only the forking thread, and a Go runtime that
+    hangs when entered: the parent's pools are not the child's to stop, so
+    its exit (multiprocessing's fork workers run the atexit hooks above)
+    must not reach Go. A fresh lock, as the stdlib does (bpo-45021)."""
+    global _global_shutdown_lock
+    _global_shutdown_lock = threading.Lock()
+    _pools.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
 _cpu_count = getattr(os, "process_cpu_count", os.cpu_count)
 
 
@@ -103,7 +117,6 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
 
         self._max_workers = max_workers
         self._threads = set()
-        self._broken = False
         self._shutdown_lock = threading.Lock()
         self._thread_name_prefix = (thread_name_prefix or
                                     ("ThreadPoolExecutor-%d" % self._counter()))
@@ -150,6 +163,20 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
     @property
     def _shutdown(self):
         return self._core.counts()["shutdown"]
+
+    # The stdlib's flag (False, or the message once an initializer failed);
+    # code waiting for a pool to break polls it. The state is the core's.
+    _BROKEN_MSG = ('A thread initializer failed, the thread pool '
+                   'is not usable anymore')
+
+    @property
+    def _broken(self):
+        return self._BROKEN_MSG if self._core.counts()["broken"] else False
+
+    @_broken.setter
+    def _broken(self, value):
+        if value:
+            self._core.initializer_failed()
 
     def _adjust_thread_count(self):
         pass  # the Go scheduler starts workers (stdlib hook kept for subclasses)
