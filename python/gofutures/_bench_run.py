@@ -174,7 +174,10 @@ def _verdict(w, rec):
         return None
     if ratio is None:
         return "n/a"
-    return "met" if ratio["median"] <= w.target[1] else "missed"
+    met = ratio["median"] <= w.target[1]
+    if ratio["lo"] <= w.target[1] < ratio["hi"]:
+        return ("met" if met else "missed") + " (range spans the target)"
+    return "met" if met else "missed"
 
 
 def timed(fn):
