@@ -38,6 +38,12 @@ def _submit_result(ex, n):
     return timed(go)
 
 
+def _roundtrip(ex, n):
+    def go():
+        return sum(ex.submit(tasks.square, i).result() for i in range(n))
+    return timed(go)
+
+
 def _map(chunksize):
     def sample(ex, n):
         return timed(lambda: sum(ex.map(tasks.square, range(n), chunksize=chunksize)))
@@ -88,6 +94,10 @@ def workloads():
                  3_000, 300, _submit_result, _squares, _open, _close, impls=three,
                  target=("ratio<=", 0.5), floor=_ipc,
                  note="submit n tasks, then collect every result"),
+        Workload("process_roundtrip", "process submit→result one at a time", "process",
+                 1_000, 100, _roundtrip, _squares, _open, _close, impls=three,
+                 target=("ratio<=", 0.5), floor=_ipc,
+                 note="latency: each result is awaited before the next submit"),
         Workload("process_map_1", "process map chunksize=1, 2 workers", "process",
                  3_000, 300, _map(1), _squares, _open, _close, impls=three,
                  target=("ratio<=", 0.5), floor=_ipc),
