@@ -90,7 +90,7 @@ def svg(data):
     import math
     recs = [r for r in data["workloads"]]
     row_h, top, left, width = 26, 58, 330, 460
-    lo, hi = 1 / 64, 4.0
+    lo, hi = 1 / 32, 8.0
     height = top + row_h * len(recs) + 60
 
     def x(v):
@@ -105,7 +105,7 @@ def svg(data):
            '<text x="10" y="38" fill="#555">%s</text>' % escape(
                "CPython %s, %s, %s" % (data["machine"]["python"], data["machine"]["cpu"],
                                        data["machine"]["date"]))]
-    for t in (1 / 64, 1 / 16, 1 / 4, 1, 4):
+    for t in (1 / 32, 1 / 8, 1 / 2, 1, 2, 8):
         out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s"/>' % (
             x(t), top - 6, x(t), height - 40, "#000" if t == 1 else "#ddd"))
         out.append('<text x="%.1f" y="%d" text-anchor="middle">%s</text>' % (
@@ -123,8 +123,8 @@ def svg(data):
             h = 9 if len(bars) > 1 else 14
             if r is None:
                 st = rec["results"].get(name, {}).get("status", "n/a")
-                out.append('<text x="%.1f" y="%d" fill="#999">%s</text>' % (
-                    x(1) + 4, y + 12 + dy // 2, "gofutures: " + st if st != "ok" else ""))
+                out.append('<text x="%.1f" y="%d" fill="#999" text-anchor="end">%s</text>' % (
+                    x(1) - 6, y + 2 + dy + h - 1, name + ": " + st if st != "ok" else ""))
                 continue
             x0, x1 = sorted((x(1), x(r["median"])))
             out.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>' % (
