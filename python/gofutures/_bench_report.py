@@ -77,8 +77,11 @@ def table(data):
 
 def header(data):
     m = data["machine"]
-    return ("%s; %s; CPython %s; %s; %d rounds per workload; `%s`" % (
-        m["date"], m["cpu"], m["python"], m["platform"], data["rounds"], data["command"]))
+    load = m.get("load")
+    return ("%s; %s; CPython %s; %s; start method %s; load average %s at start; "
+            "%d rounds per workload; `%s`" % (
+                m["date"], m["cpu"], m["python"], m["platform"], m.get("start_method"),
+                "%.1f" % load[0] if load else "?", data["rounds"], data["command"]))
 
 
 # --- SVG -----------------------------------------------------------------
