@@ -123,3 +123,22 @@ def test_a_hung_sample_times_out_and_fails():
     assert rec["results"]["gofutures"]["status"] == "failed"
     assert rec["results"]["gofutures"]["error"] == "timed out"
     assert rec["results"]["stdlib"]["status"] == "ok"
+
+
+def test_process_workloads_use_a_gofutures_process_pool_when_there_is_one(monkeypatch):
+    # Until gofutures has its own, a stand-in class proves the column is wired:
+    # the workload picks gofutures.ProcessPoolExecutor up and checks its results.
+    import concurrent.futures as cf
+
+    from gofutures import _bench_impls, _bench_process
+    if getattr(gofutures, "ProcessPoolExecutor", None) is None:
+        monkeypatch.setattr(gofutures, "ProcessPoolExecutor", cf.ProcessPoolExecutor,
+                            raising=False)
+    impls = {"stdlib": _bench_impls.stdlib(), "gofutures": _bench_impls.gofutures(),
+             "loky": None}
+    w = next(w for w in _bench_process.workloads() if w.name == "process_map_1")
+    rec = _bench_run.run(w, impls, rounds=2, quick=True, timeout=60)
+    cols = rec["results"]
+    assert cols["loky"]["status"] == "n/a"
+    assert cols["gofutures"]["status"] == "ok" and cols["gofutures"]["checked"] == 2
+    assert rec["ratio_gofutures"] is not None

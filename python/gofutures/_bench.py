@@ -65,15 +65,20 @@ def _machine(impls):
 
 def _parse(argv):
     p = argparse.ArgumentParser(prog="python -m gofutures bench",
-                                description=__doc__.split("\n\n")[1])
-    p.add_argument("--quick", action="store_true")
-    p.add_argument("--json")
-    p.add_argument("--svg")
-    p.add_argument("--only", nargs="+", default=[])
-    p.add_argument("--rounds", type=int)
-    p.add_argument("--timeout", type=float)
-    p.add_argument("--list", action="store_true")
-    p.add_argument("--from-json")
+                                description=__doc__.split("\n\n")[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help="small sizes, 2 rounds: shows the suite works (CI), not speed")
+    p.add_argument("--json", metavar="FILE", help="write every sample and statistic as JSON")
+    p.add_argument("--svg", metavar="FILE", help="write the chart")
+    p.add_argument("--only", nargs="+", default=[], metavar="NAME",
+                   help="run only these workloads (a prefix works: --only thread)")
+    p.add_argument("--rounds", type=int, help="rounds per workload (default 5; --quick: 2)")
+    p.add_argument("--timeout", type=float, metavar="S",
+                   help="limit per sample; over it the implementation is marked failed")
+    p.add_argument("--list", action="store_true", help="list the workloads")
+    p.add_argument("--from-json", metavar="FILE",
+                   help="no run: print the table (and --svg) of a saved result")
     return p.parse_args(argv)
 
 
