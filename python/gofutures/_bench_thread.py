@@ -78,10 +78,6 @@ def _create(impl, n):
     return timed(go)
 
 
-def _wake(floors, n):
-    return floors["thread_wake"], "thread wake-up"
-
-
 def _two_wakes(floors, n):
     return 2 * floors["thread_wake"], "2 thread wake-ups"
 
