@@ -56,7 +56,7 @@ def _sample(impl, n):
 def workloads():
     return [
         Workload("memory_pending", "RSS per pending task (thread pool)", "memory",
-                 200_000, 50_000, _sample, lambda n: n * (n - 1) // 2,
+                 100_000, 20_000, _sample, lambda n: n * (n - 1) // 2,
                  kind="bytes", target=("ratio<=", 0.3),
                  note="fresh interpreter per sample; includes the caller's list of futures"),
     ]
