@@ -363,7 +363,9 @@ func (p *ProcPool) complete(w *procWorker, fr Frame) {
 // wantSpawnCountLocked reserves starts for queued work that no worker can
 // take (after retirements), up to max.
 func (p *ProcPool) wantSpawnCountLocked() int {
-	if p.shutdown || p.broken {
+	// After shutdown too: work submitted before it still runs, and a worker
+	// retired by max_tasks_per_child must be replaced for it.
+	if p.broken {
 		return 0
 	}
 	n := 0

@@ -1,7 +1,7 @@
 // Package main is the C ABI over core, built with -buildmode=c-archive and
 // linked with the C shim (cshim/) into the one CPython extension.
 //
-// Go objects cross to C only as runtime/cgo.Handle values (uintptr_t). The
+// Go objects cross to C only as handles (uintptr_t; handles.go). The
 // C side owns each handle it receives and gives it back through the
 // matching *_free call; nothing here holds a Python object or a C pointer
 // beyond a call, except the task words of a thread pool, which the C side
@@ -14,7 +14,6 @@ package main
 import "C"
 
 import (
-	"runtime/cgo"
 	"time"
 	"unsafe"
 
@@ -23,7 +22,7 @@ import (
 
 func main() {}
 
-func fut(h C.uintptr_t) *core.Future { return cgo.Handle(h).Value().(*core.Future) }
+func fut(h C.uintptr_t) *core.Future { return handleValue(h).(*core.Future) }
 
 // nanos converts a C timeout in nanoseconds (negative: none) to a Duration.
 func nanos(ns C.int64_t) time.Duration {

@@ -15,14 +15,13 @@ typedef struct {
 import "C"
 
 import (
-	"runtime/cgo"
 	"time"
 	"unsafe"
 
 	"github.com/gofutures/gofutures/core"
 )
 
-func proc(h C.uintptr_t) *core.ProcPool { return cgo.Handle(h).Value().(*core.ProcPool) }
+func proc(h C.uintptr_t) *core.ProcPool { return handleValue(h).(*core.ProcPool) }
 
 //export gf_proc_new
 func gf_proc_new(max, maxTasks, prefetch C.int64_t) C.uintptr_t {

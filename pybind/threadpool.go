@@ -7,14 +7,13 @@ package main
 import "C"
 
 import (
-	"runtime/cgo"
 	"unsafe"
 
 	"github.com/gofutures/gofutures/core"
 	"github.com/gofutures/gofutures/core/stats"
 )
 
-func pool(h C.uintptr_t) *core.ThreadPool { return cgo.Handle(h).Value().(*core.ThreadPool) }
+func pool(h C.uintptr_t) *core.ThreadPool { return handleValue(h).(*core.ThreadPool) }
 
 //export gf_pool_new
 func gf_pool_new(max C.int64_t) C.uintptr_t {
@@ -65,7 +64,7 @@ func gf_pool_worker_free(wh C.uintptr_t) { freeHandle(wh) }
 //
 //export gf_pool_try_next
 func gf_pool_try_next(ph C.uintptr_t, wh C.uintptr_t, prev C.int) C.uintptr_t {
-	t, _ := pool(ph).TryNext(cgo.Handle(wh).Value().(*core.Worker), stats.Outcome(prev))
+	t, _ := pool(ph).TryNext(handleValue(wh).(*core.Worker), stats.Outcome(prev))
 	return C.uintptr_t(t)
 }
 
@@ -74,7 +73,7 @@ func gf_pool_try_next(ph C.uintptr_t, wh C.uintptr_t, prev C.int) C.uintptr_t {
 //
 //export gf_pool_next
 func gf_pool_next(ph C.uintptr_t, wh C.uintptr_t, prev C.int) C.uintptr_t {
-	t, _ := pool(ph).Next(cgo.Handle(wh).Value().(*core.Worker), stats.Outcome(prev))
+	t, _ := pool(ph).Next(handleValue(wh).(*core.Worker), stats.Outcome(prev))
 	return C.uintptr_t(t)
 }
 

@@ -6,13 +6,12 @@ package main
 import "C"
 
 import (
-	"runtime/cgo"
 	"unsafe"
 
 	"github.com/gofutures/gofutures/core"
 )
 
-func waiter(h C.uintptr_t) *core.Waiter { return cgo.Handle(h).Value().(*core.Waiter) }
+func waiter(h C.uintptr_t) *core.Waiter { return handleValue(h).(*core.Waiter) }
 
 //export gf_waiter_new
 func gf_waiter_new(kind C.int) C.uintptr_t {
