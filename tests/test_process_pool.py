@@ -352,3 +352,18 @@ def test_default_context_is_the_stdlibs():
     finally:
         ex1.shutdown()
         ex2.shutdown()
+
+
+def test_executor_dropped_in_a_reference_cycle_ends_its_workers():
+    ex = gofutures.ProcessPoolExecutor(2)
+    ex.cycle = ex  # collected only by the cycle collector
+    assert ex.submit(T.square, 2).result() == 4
+    procs = list(ex._processes.values())
+    thread = ex._executor_manager_thread
+    del ex
+    gc.collect()
+    thread.join(30)
+    assert not thread.is_alive()
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0

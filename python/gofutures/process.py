@@ -100,6 +100,7 @@ class _Controller:
         self.initargs = initargs
         self.name = name
         self.core_ref = None       # weakref to the C pool, set by the executor
+        self.executor_ref = None   # weakref to the executor: shuts the pool down when it goes
         self.thread = None
         self.lock = threading.Lock()
         self.started_all = False
@@ -246,8 +247,10 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         self._core = core
         self._ctl = ctl
         # Dropped without shutdown(): workers finish the submitted work, then
-        # quit, and the service thread ends.
-        self._self_ref = weakref.ref(self, lambda _, core=core: core.shutdown(False))
+        # quit, and the service thread ends. The weakref lives on the
+        # controller (kept by the core), not on the executor: a weakref that
+        # dies with its referent in a garbage cycle never calls back.
+        ctl.executor_ref = weakref.ref(self, lambda _, core=core: core.shutdown(False))
         if type(self).submit is ProcessPoolExecutor.submit:
             # Per-task path straight into C: no Python frame on submit.
             if task_timeout is None:
