@@ -4,6 +4,8 @@
  * the Python package imports it only on first use (python/gofutures/_ext.py).
  */
 #include "gofutures.h"
+#include "fork.h"
+#include <pthread.h>
 
 PyObject *gf_CancelledError, *gf_TimeoutError, *gf_InvalidStateError;
 PyObject *gf_BrokenThreadPool, *gf_LOGGER, *gf_DoneAndNotDone;
@@ -14,6 +16,16 @@ PyTypeObject *GfFuture_Type;
 
 void gf_mapiter_init(PyObject *base_module);
 
+/* Set in a child forked after this module was loaded (see fork.h). An
+ * atfork handler may only do async-signal-safe work: it stores a flag. */
+volatile int gf_forked;
+static void mark_forked_child(void) { gf_forked = 1; }
+
+static PyObject *forked(PyObject *m, PyObject *unused)
+{
+    return PyBool_FromLong(gf_forked);
+}
+
 static PyObject *set_interpreter_shutdown(PyObject *m, PyObject *unused)
 {
     gf_threadpool_set_interpreter_shutdown();
@@ -23,6 +35,8 @@ static PyObject *set_interpreter_shutdown(PyObject *m, PyObject *unused)
 static PyObject *debug_counts(PyObject *m, PyObject *unused)
 {
     int64_t handles, goroutines;
+    if (gf_fork_guard() < 0)
+        return NULL;
     gf_debug_counts(&handles, &goroutines);
     return Py_BuildValue("{sLsL}", "handles", (long long)handles, "goroutines", (long long)goroutines);
 }
@@ -38,6 +52,8 @@ static PyMethodDef module_methods[] = {
      "map_submit(submit, fn, iterables, end_time)\n--\n\nExecutor.map's engine."},
     {"set_interpreter_shutdown", set_interpreter_shutdown, METH_NOARGS,
      "Refuse new thread-pool work from now on (interpreter exit)."},
+    {"forked", forked, METH_NOARGS,
+     "Whether this process was forked after the Go engine was loaded (Go unusable here)."},
     {"debug_counts", debug_counts, METH_NOARGS,
      "Live cgo handles and goroutines, for leak tests."},
     {NULL}};
@@ -93,6 +109,12 @@ PyMODINIT_FUNC PyInit__gofutures(void)
         !(gf_BrokenThreadPool = attr(thread, "BrokenThreadPool")) ||
         !(gf_threading_Condition = attr(threading, "Condition")))
         goto fail;
+    if (gf_fork_guard() < 0)   /* loaded before a fork, imported again in the child */
+        goto fail;
+    if (pthread_atfork(NULL, NULL, mark_forked_child) != 0) {
+        PyErr_SetString(PyExc_OSError, "pthread_atfork failed");
+        goto fail;
+    }
     gf_mapiter_init(base);
     gf_block_init();
 

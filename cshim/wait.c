@@ -8,6 +8,7 @@
  * waiter. The thread then blocks in Go with the GIL released.
  */
 #include "gofutures.h"
+#include "fork.h"
 
 /* ---- Bridge: a stdlib-protocol waiter that reports to a Go waiter ------ */
 
@@ -20,7 +21,7 @@ typedef struct {
 
 static PyObject *bridge_notify(BridgeObject *b, int outcome)
 {
-    if (b->live)
+    if (b->live && !gf_forked)
         gf_waiter_notify(b->wh, b->idx, outcome);
     Py_RETURN_NONE;
 }
@@ -154,7 +155,7 @@ static void reg_close(Reg *r)
         }
         Py_CLEAR(r->bridges);
     }
-    if (r->wh) {
+    if (r->wh && !gf_forked) {
         gf_waiter_free(r->wh);   /* unregisters from every Go future */
         r->wh = 0;
     }
@@ -171,6 +172,8 @@ static void reg_close(Reg *r)
 static int reg_open(Reg *r, PyObject *fs, int kind, PyObject **set_out)
 {
     memset(r, 0, sizeof(*r));
+    if (gf_fork_guard() < 0)
+        return -1;
     PyObject *set = PySet_New(fs);
     if (!set)
         return -1;
@@ -377,6 +380,8 @@ static PyObject *ac_next(AsCompletedObject *it)
     if (it->state == 2)
         return NULL;
     if (it->state == 0 && ac_start(it) < 0)
+        goto fail;
+    if (gf_fork_guard() < 0)   /* an iterator started before fork() */
         goto fail;
     for (;;) {
         if (it->ready_pos < PyList_GET_SIZE(it->ready)) {

@@ -18,7 +18,7 @@ from concurrent.futures import _base
 from concurrent.futures import thread as _stdlib_thread
 from concurrent.futures.thread import BrokenThreadPool  # noqa: F401  (re-exported)
 
-from . import _ext
+from . import _ext, _fork
 
 # Live cores and their worker threads, for interpreter exit.
 _pools = weakref.WeakKeyDictionary()
@@ -94,6 +94,11 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
             initializer: A callable used to initialize worker threads.
             initargs: A tuple of arguments to pass to the initializer.
         """
+        if _fork.active:
+            # A child forked after Go was loaded: the stdlib's pool (_fork.py).
+            self._core = None
+            super().__init__(max_workers, thread_name_prefix, initializer, initargs)
+            return
         if max_workers is None:
             max_workers = min(32, (_cpu_count() or 1) + 4)
         if max_workers <= 0:
@@ -123,10 +128,14 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
             self.submit = core.submit
 
     def submit(self, fn, /, *args, **kwargs):
+        if self._core is None:
+            return super().submit(fn, *args, **kwargs)
         return self._core.submit(fn, *args, **kwargs)
     submit.__doc__ = _base.Executor.submit.__doc__
 
     def map(self, fn, *iterables, timeout=None, chunksize=1):
+        if self._core is None:
+            return super().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
         if timeout is not None:
             end_time = timeout + time.monotonic()
         else:
@@ -135,6 +144,8 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
     map.__doc__ = _base.Executor.map.__doc__
 
     def shutdown(self, wait=True, *, cancel_futures=False):
+        if self._core is None:
+            return super().shutdown(wait, cancel_futures=cancel_futures)
         self._core.shutdown(cancel_futures)
         if wait:
             for t in list(self._threads):
@@ -143,10 +154,21 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
 
     @property
     def _shutdown(self):
+        if self._core is None:
+            return self.__dict__.get("_fallback_shutdown", False)
         return self._core.counts()["shutdown"]
 
+    @_shutdown.setter
+    def _shutdown(self, value):
+        # Only the stdlib's code (the fork fallback) assigns it.
+        self.__dict__["_fallback_shutdown"] = value
+
     def _adjust_thread_count(self):
-        pass  # the Go scheduler starts workers (stdlib hook kept for subclasses)
+        if self._core is None:
+            return super()._adjust_thread_count()
+        # else the Go scheduler starts workers (stdlib hook kept for subclasses)
 
     def _initializer_failed(self):
+        if self._core is None:
+            return super()._initializer_failed()
         self._core.initializer_failed()
