@@ -104,6 +104,11 @@ func (p *ThreadPool) Next(w *Worker) (Task, bool) {
 			return t, true
 		}
 		if p.shutdown || p.exiting || p.broken {
+			if p.exiting {
+				// As the stdlib's worker does when it leaves at interpreter
+				// exit: from now on the pool counts as shut down.
+				p.shutdown = true
+			}
 			p.workers--
 			p.mu.Unlock()
 			return 0, false
