@@ -10,6 +10,7 @@ worker thread (start, initializer).
 import itertools
 import math
 import os
+import sys
 import threading
 import time
 import weakref
@@ -57,6 +58,19 @@ def _worker(core, initializer, initargs):
             core.initializer_failed()
             return
     core.run_worker()  # returns when the pool is shut down and drained
+
+
+def _thread_limit(max_workers):
+    """The worker count the stdlib's `len(threads) < max_workers` allows,
+    as a C ssize_t: fractional bounds round up, inf and huge ints mean no
+    practical bound, NaN never compares true (no worker starts)."""
+    if isinstance(max_workers, float):
+        if math.isnan(max_workers):
+            return 0
+        if math.isinf(max_workers):
+            return sys.maxsize
+    limit = max_workers if isinstance(max_workers, int) else math.ceil(max_workers)
+    return min(limit, sys.maxsize)
 
 
 class _Spawner:
@@ -115,8 +129,7 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
         self._initializer = initializer
         self._initargs = initargs
 
-        # The stdlib counts threads against a possibly fractional bound.
-        limit = max_workers if isinstance(max_workers, int) else math.ceil(max_workers)
+        limit = _thread_limit(max_workers)
         spawner = _Spawner(self._threads, self._thread_name_prefix, initializer, initargs)
         core = _ext.load().ThreadPool(limit, spawner)
         self._core = core
