@@ -9,6 +9,7 @@
  */
 #include "gofutures.h"
 #include "fork.h"
+#include <math.h>
 
 /* ---- Bridge: a stdlib-protocol waiter that reports to a Go waiter ------ */
 
@@ -405,7 +406,16 @@ static PyObject *ac_next(AsCompletedObject *it)
                              it->pending, it->reg.n);
                 goto fail;
             }
-            ns = (int64_t)(rem * 1e9);
+            if (isnan(rem)) {
+                ns = GF_NO_TIMEOUT;   /* NaN never times out (the stdlib polls until done) */
+            } else {
+                /* As the stdlib's event.wait(rem): inf or huge raises OverflowError. */
+                PyObject *r = PyFloat_FromDouble(rem);
+                int rc = r ? gf_parse_timeout(r, &ns) : -1;
+                Py_XDECREF(r);
+                if (rc < 0)
+                    goto fail;
+            }
         }
         if (gf_block(waiter_wait, it->reg.wh, ns) < 0)
             goto fail;
