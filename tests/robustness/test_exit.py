@@ -127,6 +127,26 @@ SCENARIOS = {
                 print("RuntimeError:", e, flush=True)
         atexit.register(late)
     """,
+    # daemon threads blocked in gofutures waits when the interpreter finalizes:
+    # one never woken, one woken by a task that completes during exit
+    "daemon_threads_blocked_at_exit": """
+        ex = Pool(max_workers=1)
+        never = cf.Future()
+        late = ex.submit(slow, 0, 0.3)
+        for target in (never.result, lambda: cf.wait([never, cf.Future()]),
+                       lambda: list(cf.as_completed([never])), late.result,
+                       lambda: cf.wait([late]), lambda: list(ex.map(slow, [1], [0.2]))):
+            threading.Thread(target=target, daemon=True).start()
+        time.sleep(0.1)
+        print("end of script")
+    """,
+    # a task itself blocked in a wait on another task's future at exit
+    "nested_wait_at_exit": """
+        ex = Pool(max_workers=2)
+        inner = ex.submit(slow, 1, 0.3)
+        outer = ex.submit(lambda: inner.result() + 1)
+        print("end of script")
+    """,
     # an exception in a done-callback at exit is logged, not fatal
     "raising_callback_at_exit": """
         ex = Pool(max_workers=1)
