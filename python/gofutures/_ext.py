@@ -8,14 +8,18 @@ import threading
 
 _lock = threading.Lock()
 _ext = None
+# Set before the extension is imported: a fork() racing with the import
+# (Go's runtime may already be running) must count as "loaded" (_fork.py).
+_started = False
 
 
 def load():
     """Returns the extension module gofutures._gofutures, importing it once."""
-    global _ext
+    global _ext, _started
     if _ext is None:
         with _lock:
             if _ext is None:
+                _started = True
                 from . import _gofutures
                 _ext = _gofutures
     return _ext

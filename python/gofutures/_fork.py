@@ -33,7 +33,7 @@ def _after_in_child():
     # A lock held by another thread at fork time stays held in the child.
     _ext._lock = threading.Lock()
     thread._global_shutdown_lock = threading.Lock()
-    if _ext.loaded():
+    if _ext._started:   # loaded, or being loaded by another thread at fork time
         active = True
         thread._pools.clear()   # the parent's pools: nothing of them runs here
 
