@@ -293,3 +293,16 @@ def test_base_exception_callback_propagates(where, exc):
             r = None
         return r, ran, f.done()
     assert_same(case)
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, SystemExit, GeneratorExit, StopIteration])
+def test_task_raising_base_exception_is_its_future_exception(exc):
+    """A task's BaseException is stored in its future; the worker survives."""
+    def case(impl):
+        def task():
+            raise exc("in task")
+        with impl.ThreadPoolExecutor(1) as ex:
+            f = ex.submit(task)
+            e = f.exception(timeout=10)
+            return type(e).__name__, str(e), outcome(f.result), ex.submit(abs, -3).result(timeout=10)
+    assert assert_same(case)[1][0] == exc.__name__
