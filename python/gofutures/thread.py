@@ -49,7 +49,11 @@ threading._register_atexit(_python_exit)
 _cpu_count = getattr(os, "process_cpu_count", os.cpu_count)
 
 
-def _worker(core, initializer, initargs):
+def _worker(core, initializer, initargs, threads):
+    # In the pool's thread set before its first task runs (start() may
+    # return after it), so a task calling shutdown(wait=True) on its own
+    # pool meets the stdlib's "cannot join current thread".
+    threads.add(threading.current_thread())
     if initializer is not None:
         try:
             initializer(*initargs)
@@ -87,7 +91,7 @@ class _Spawner:
     def __call__(self, core):
         name = '%s_%d' % (self.prefix, len(self.threads))
         t = threading.Thread(name=name, target=_worker,
-                             args=(core, self.initializer, self.initargs))
+                             args=(core, self.initializer, self.initargs, self.threads))
         t.start()
         self.threads.add(t)
 
