@@ -147,6 +147,45 @@ SCENARIOS = {
         outer = ex.submit(lambda: inner.result() + 1)
         print("end of script")
     """,
+    # a worker initializer that fails: logged, the pool breaks, exit is clean
+    "initializer_fails": """
+        def init():
+            raise OSError("no init")
+        ex = Pool(max_workers=1, initializer=init)
+        f = ex.submit(slow, 0)
+        print(type(f.exception()).__name__)
+    """,
+    # a task shuts its own pool down (the stdlib: cannot join current thread)
+    "task_shuts_down_own_pool": """
+        ex = Pool(max_workers=1)
+        f = ex.submit(lambda: ex.shutdown(wait=True))
+        e = f.exception()
+        print(type(e).__name__, e)
+    """,
+    # a task still submitting while the interpreter exits
+    "task_submits_during_exit": """
+        ex = Pool(max_workers=1)
+        def chain():
+            time.sleep(0.3)
+            try:
+                ex.submit(slow, 1)
+                print("submitted", flush=True)
+            except RuntimeError as e:
+                print("RuntimeError:", e, flush=True)
+        ex.submit(chain)
+        print("end of script")
+    """,
+    # a pool made and left busy by a thread that ended before main
+    "pool_of_finished_thread": """
+        holder = []
+        def make():
+            ex = Pool(max_workers=2)
+            ex.submit(slow, 3, 0.3)
+            holder.append(ex)
+        t = threading.Thread(target=make)
+        t.start(); t.join()
+        print("end of script")
+    """,
     # an exception in a done-callback at exit is logged, not fatal
     "raising_callback_at_exit": """
         ex = Pool(max_workers=1)
@@ -159,7 +198,7 @@ SCENARIOS = {
 
 # Scenarios where the stdlib itself prints a traceback (compared above).
 TRACEBACK_AS_STDLIB = {"uncaught_exception_main", "raising_callback_at_exit",
-                       "other_thread_outlives_main"}
+                       "other_thread_outlives_main", "initializer_fails"}
 
 
 def body(code):
