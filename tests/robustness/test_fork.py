@@ -141,6 +141,55 @@ def test_multiprocessing_fork_like_stdlib(tmp_path, pool):
     assert "exitcode 0" in got["gofutures"].stdout
 
 
+FROM_TASK = """
+import multiprocessing as mp
+
+def target(q):
+    with Pool(max_workers=2) as ex:
+        q.put(sum(ex.map(abs, range(-5, 0))))
+
+def mp_task():
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=target, args=(q,))
+    p.start()
+    r = q.get(timeout=30)
+    p.join(30)
+    return r, p.exitcode
+
+def fork_task():
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        with Pool(max_workers=2) as ex:
+            print("child of a worker", ex.submit(pow, 2, 5).result(), flush=True)
+        os._exit(0)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+if __name__ == "__main__":
+    with Pool(max_workers=2) as ex:
+        print("mp from a task", ex.submit(mp_task).result(timeout=60), flush=True)
+        print("fork from a task", ex.submit(fork_task).result(timeout=60), flush=True)
+"""
+
+
+@pytest.mark.parametrize("pool", POOL_KINDS)
+def test_fork_from_a_task_like_stdlib(tmp_path, pool):
+    """A worker thread forks (os.fork, multiprocessing): the child, whose
+    only thread was a worker, uses new pools and exits."""
+    got = differential(script(tmp_path, FROM_TASK), pool, pyargs=NO_FORK_WARNING)
+    assert_clean(got["gofutures"])
+    assert got["gofutures"].stdout.splitlines() == [
+        "mp from a task (15, 0)", "child of a worker 32", "fork from a task 0"]
+    # The stdlib's multiprocessing child exits with status 1 here (its exit
+    # hook joins the parent's worker thread, which is the child's own
+    # thread); gofutures' child exits with 0. Everything else is the same.
+    std = got["stdlib"]
+    assert std.returncode == got["gofutures"].returncode == 0
+    assert std.stdout.splitlines()[1:] == got["gofutures"].stdout.splitlines()[1:]
+    assert std.stdout.startswith("mp from a task (15, ")
+
+
 PRE_FORK_OBJECTS = """
 if __name__ == "__main__":
     ex = Pool(max_workers=1)
