@@ -24,11 +24,11 @@ import pytest
 
 IMPLS = ["stdlib", "gofutures"]
 
-# PROCESS POOL: add "process" here once gofutures.ProcessPoolExecutor exists;
-# every test parametrized over POOL_KINDS then runs on it too. Scenarios that
-# need a task to block until the main thread releases it use `block_task` /
-# `release()` from the prelude, which must then be backed by a
-# multiprocessing primitive for "process" (see PRELUDE).
+# PROCESS POOL: add "process" here once gofutures.ProcessPoolExecutor exists
+# (and its entry in PRELUDE's POOLS); every test parametrized over POOL_KINDS
+# then runs on it too. The prelude's helpers are already process-safe:
+# block_task is a module-level function (picklable; spawn re-imports the
+# script as __mp_main__) and release() is a file, seen by every process.
 POOL_KINDS = ["thread"]
 
 # Hard bounds: a subprocess that outlives these is a hang, reported as a
@@ -36,15 +36,30 @@ POOL_KINDS = ["thread"]
 SCRIPT_TIMEOUT = 60
 SIGNAL_BOUND = 10.0
 
-# One line, so tracebacks have the same line numbers on both implementations.
-PRELUDE = (
-    "import os, sys, time, threading; "
-    "cf = __import__('concurrent.futures', fromlist=['x']) "
-    "if os.environ['ROBUST_IMPL'] == 'stdlib' else __import__('gofutures'); "
-    "Pool = {'thread': lambda: cf.ThreadPoolExecutor}[os.environ['ROBUST_POOL']](); "
-    "_release = threading.Event(); release = _release.set; "
-    "block_task = lambda x=None: (_release.wait(30), x)[1]\n"
-)
+# Both implementations run the very same file, so tracebacks compare as-is.
+PRELUDE = """\
+import os, sys, time, threading
+if os.environ["ROBUST_IMPL"] == "stdlib":
+    import concurrent.futures as cf
+else:
+    import gofutures as cf
+POOLS = {"thread": "ThreadPoolExecutor"}   # PROCESS POOL: "process": "ProcessPoolExecutor"
+Pool = getattr(cf, POOLS[os.environ["ROBUST_POOL"]])
+_RELEASE = os.path.abspath(__file__) + ".release"
+if __name__ == "__main__" and os.path.exists(_RELEASE):
+    os.unlink(_RELEASE)
+
+def release():
+    \"\"\"Lets every block_task (in any process) return.\"\"\"
+    open(_RELEASE, "w").close()
+
+def block_task(x=None):
+    \"\"\"Blocks until release() (at most 30 s), then returns x.\"\"\"
+    deadline = time.monotonic() + 30
+    while not os.path.exists(_RELEASE) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return x
+"""
 
 
 def script(tmp_path, body, name="scenario.py"):
