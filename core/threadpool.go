@@ -160,6 +160,11 @@ func (p *ThreadPool) Next(w *Worker, prev stats.Outcome) (Task, bool) {
 			return e.t, true
 		}
 		if p.shutdown || p.exiting || p.broken {
+			if p.exiting {
+				// As the stdlib's worker does when it leaves at interpreter
+				// exit: from now on the pool counts as shut down.
+				p.shutdown = true
+			}
 			p.workers--
 			p.mu.Unlock()
 			p.stats.WorkerExited(false, false)

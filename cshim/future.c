@@ -16,6 +16,7 @@
  */
 #include "gofutures.h"
 #include "structmember.h"
+#include "fork.h"
 
 static const char *const state_desc[5] = {
     "pending", "running", "cancelled", "cancelled", "finished"};
@@ -24,6 +25,16 @@ static const char *const state_desc[5] = {
 
 static PyObject *future_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
+    if (gf_forked) {
+        /* No Go in a forked child: gofutures.Future() is the stdlib's
+         * Future there (fork.h); a subclass cannot be. */
+        if (type == GfFuture_Type) {
+            PyObject *cf = PyTuple_GET_ITEM(type->tp_bases, 1);
+            return PyObject_CallNoArgs(cf);
+        }
+        gf_fork_guard();
+        return NULL;
+    }
     FutureObject *f = (FutureObject *)type->tp_alloc(type, 0);
     if (!f)
         return NULL;
@@ -83,7 +94,7 @@ static void future_dealloc(FutureObject *f)
     if (f->weakreflist)
         PyObject_ClearWeakRefs((PyObject *)f);
     future_clear(f);
-    if (f->h && !gf_forked_child) {
+    if (f->h && !gf_forked) {
         gf_fut_free(f->h);   /* releases the Go future's handle */
         f->h = 0;
     }
@@ -204,6 +215,8 @@ static void set_invalid_state(FutureObject *f)
  * InvalidStateError if f is already done. */
 int gf_future_finish(FutureObject *f, PyObject *result, PyObject *exc)
 {
+    if (gf_fork_guard() < 0)
+        return -1;
     int taken = cond_enter(f);
     if (taken < 0)
         return -1;
@@ -246,6 +259,8 @@ void gf_future_deliver(FutureObject *f)
 /* cancel(): 1 cancelled, 0 not, -1 error. */
 int gf_future_cancel(FutureObject *f)
 {
+    if (gf_fork_guard() < 0)
+        return -1;
     int taken = cond_enter(f);
     if (taken < 0)
         return -1;
@@ -261,6 +276,8 @@ int gf_future_cancel(FutureObject *f)
 /* set_running_or_notify_cancel(): 1 running, 0 cancelled, -1 error. */
 int gf_future_set_running(FutureObject *f)
 {
+    if (gf_fork_guard() < 0)
+        return -1;
     int taken = cond_enter(f);
     if (taken < 0)
         return -1;
@@ -350,6 +367,8 @@ static int wait_done(uintptr_t h, int64_t ns) { return gf_fut_wait(h, ns); }
 /* Waits for f to be done within timeout; 1 done, 0 timeout, -1 error. */
 static int wait_for(FutureObject *f, PyObject *timeout)
 {
+    if (gf_fork_guard() < 0)
+        return -1;
     int st = state_of(f);
     if (st >= ST_CANCELLED)
         return 1;
@@ -371,17 +390,23 @@ static PyObject *future_cancel(FutureObject *f, PyObject *unused)
 
 static PyObject *future_cancelled(FutureObject *f, PyObject *unused)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     int st = state_of(f);
     return PyBool_FromLong(st == ST_CANCELLED || st == ST_CANCELLED_AND_NOTIFIED);
 }
 
 static PyObject *future_running(FutureObject *f, PyObject *unused)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     return PyBool_FromLong(state_of(f) == ST_RUNNING);
 }
 
 static PyObject *future_done(FutureObject *f, PyObject *unused)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     return PyBool_FromLong(state_of(f) >= ST_CANCELLED);
 }
 
@@ -465,6 +490,8 @@ static int add_listener(FutureObject *f)
 
 static PyObject *future_add_done_callback(FutureObject *f, PyObject *fn)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     if (!add_listener(f)) {
         /* Still pending: Go now knows that callbacks wait on this future. */
         if (!f->callbacks && !(f->callbacks = PyList_New(0)))
@@ -514,6 +541,8 @@ static PyObject *future_invoke_callbacks_meth(FutureObject *f, PyObject *unused)
 
 static PyObject *future_repr(FutureObject *f)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     if (f->remote && gf_future_materialize(f) < 0)
         return NULL;
     PyObject *name = PyObject_GetAttrString((PyObject *)Py_TYPE(f), "__name__");
@@ -537,6 +566,8 @@ static PyObject *future_repr(FutureObject *f)
 
 static PyObject *get_state(FutureObject *f, void *c)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     return Py_NewRef(gf_state_str[state_of(f)]);
 }
 
@@ -546,6 +577,8 @@ static int set_state(FutureObject *f, PyObject *v, void *c)
         PyErr_SetString(PyExc_AttributeError, "cannot delete _state");
         return -1;
     }
+    if (gf_fork_guard() < 0)
+        return -1;
     for (int i = 0; i < 5; i++) {
         int eq = PyObject_RichCompareBool(v, gf_state_str[i], Py_EQ);
         if (eq < 0)
@@ -581,6 +614,8 @@ static PyObject *get_exception(FutureObject *f, void *c)
 
 static int set_exception_attr(FutureObject *f, PyObject *v, void *c)
 {
+    if (gf_fork_guard() < 0)
+        return -1;
     Py_XSETREF(f->exception, Py_XNewRef(v));
     gf_fut_force(f->h, state_of(f), has_exception(f));
     return 0;

@@ -21,6 +21,8 @@
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
 static inline PyObject *Py_XNewRef(PyObject *o) { Py_XINCREF(o); return o; }
+#include "fork.h"
+
 #endif
 
 /* Future states: the values of core.State. */
@@ -61,10 +63,6 @@ extern PyObject *gf_state_str[5];   /* 'PENDING', ... (the stdlib's own objects)
 extern PyObject *gf_FIRST_COMPLETED, *gf_FIRST_EXCEPTION, *gf_ALL_COMPLETED;
 extern PyObject *gf_threading_Condition;
 
-/* Set in a child process right after fork(): Go must not be entered
- * there (its runtime's threads are gone), so C code skips Go calls. */
-extern volatile int gf_forked_child;
-
 /* timeout.c */
 #define GF_NO_TIMEOUT ((int64_t)-1)
 int gf_parse_timeout(PyObject *timeout, int64_t *ns);
@@ -99,5 +97,7 @@ extern int gf_interpreter_shutdown;
 /* mapiter.c */
 extern PyTypeObject GfMapIter_Type;
 PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs);
+
+#include "fork.h"
 
 #endif

@@ -4,6 +4,7 @@
  * the Python package imports it only on first use (python/gofutures/_ext.py).
  */
 #include "gofutures.h"
+#include "fork.h"
 #include <pthread.h>
 
 PyObject *gf_CancelledError, *gf_TimeoutError, *gf_InvalidStateError;
@@ -17,11 +18,17 @@ PyTypeObject *GfFuture_Type;
  * raises 'cannot schedule new futures after interpreter shutdown'. */
 int gf_interpreter_shutdown;
 
-/* See gofutures.h: set in the child of a fork(). */
-volatile int gf_forked_child;
-static void in_forked_child(void) { gf_forked_child = 1; }
-
 void gf_mapiter_init(PyObject *base_module);
+
+/* Set in a child forked after this module was loaded (see fork.h). An
+ * atfork handler may only do async-signal-safe work: it stores a flag. */
+volatile int gf_forked;
+static void mark_forked_child(void) { gf_forked = 1; }
+
+static PyObject *forked(PyObject *m, PyObject *unused)
+{
+    return PyBool_FromLong(gf_forked);
+}
 
 static PyObject *set_interpreter_shutdown(PyObject *m, PyObject *unused)
 {
@@ -32,6 +39,8 @@ static PyObject *set_interpreter_shutdown(PyObject *m, PyObject *unused)
 static PyObject *debug_counts(PyObject *m, PyObject *unused)
 {
     int64_t handles, goroutines;
+    if (gf_fork_guard() < 0)
+        return NULL;
     gf_debug_counts(&handles, &goroutines);
     return Py_BuildValue("{sLsL}", "handles", (long long)handles, "goroutines", (long long)goroutines);
 }
@@ -47,6 +56,8 @@ static PyMethodDef module_methods[] = {
      "map_submit(submit, fn, iterables, end_time)\n--\n\nExecutor.map's engine."},
     {"set_interpreter_shutdown", set_interpreter_shutdown, METH_NOARGS,
      "Refuse new thread-pool work from now on (interpreter exit)."},
+    {"forked", forked, METH_NOARGS,
+     "Whether this process was forked after the Go engine was loaded (Go unusable here)."},
     {"debug_counts", debug_counts, METH_NOARGS,
      "Live cgo handles and goroutines, for leak tests."},
     {NULL}};
@@ -102,6 +113,12 @@ PyMODINIT_FUNC PyInit__gofutures(void)
         !(gf_BrokenThreadPool = attr(thread, "BrokenThreadPool")) ||
         !(gf_threading_Condition = attr(threading, "Condition")))
         goto fail;
+    if (gf_fork_guard() < 0)   /* loaded before a fork, imported again in the child */
+        goto fail;
+    if (pthread_atfork(NULL, NULL, mark_forked_child) != 0) {
+        PyErr_SetString(PyExc_OSError, "pthread_atfork failed");
+        goto fail;
+    }
     gf_mapiter_init(base);
     gf_block_init();
 
@@ -128,7 +145,6 @@ PyMODINIT_FUNC PyInit__gofutures(void)
         PyModule_AddObject(m, "ThreadPool", (PyObject *)&GfThreadPool_Type) < 0 ||
         PyModule_AddObject(m, "ProcPool", (PyObject *)&GfProcPool_Type) < 0)
         goto fail;
-    pthread_atfork(NULL, NULL, in_forked_child);
     Py_DECREF(base);
     Py_DECREF(thread);
     Py_DECREF(threading);

@@ -190,7 +190,7 @@ static void pp_dealloc(ProcPoolObject *p)
     if (p->weakreflist)
         PyObject_ClearWeakRefs((PyObject *)p);
     pp_clear(p);
-    if (p->ph && !gf_forked_child) {
+    if (p->ph && !gf_forked) {
         /* Nothing can reach the pool any more (its service thread held a
          * reference while it ran): let Go stop what is left. */
         gf_proc_shutdown(p->ph, 1);
@@ -251,6 +251,8 @@ static PyObject *pp_submit_timeout(ProcPoolObject *p, PyObject *const *args, Py_
 static PyObject *do_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs,
                            PyObject *kwnames, int64_t timeout_ns)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     if (nargs < 1) {
         PyErr_SetString(PyExc_TypeError,
 #if PY_VERSION_HEX >= 0x030A0000
@@ -483,6 +485,8 @@ static int wait_done(uintptr_t h, int64_t ns) { return gf_proc_wait_done(h, ns);
 static PyObject *pp_wait_done(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs)
 {
     int64_t ns = GF_NO_TIMEOUT;
+    if (gf_fork_guard() < 0)
+        return NULL;
     if (nargs > 0 && gf_parse_timeout(args[0], &ns) < 0)
         return NULL;
     int r = gf_block(wait_done, p->ph, ns);

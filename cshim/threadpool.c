@@ -14,6 +14,7 @@
  * keeps its one Python thread state throughout.
  */
 #include "gofutures.h"
+#include "fork.h"
 
 typedef struct {
     PyObject_HEAD
@@ -39,6 +40,8 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     Py_ssize_t max;
     PyObject *spawn;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "nO:ThreadPool", names, &max, &spawn))
+        return NULL;
+    if (gf_fork_guard() < 0)
         return NULL;
     PoolObject *p = (PoolObject *)type->tp_alloc(type, 0);
     if (!p)
@@ -95,7 +98,7 @@ static void pool_dealloc(PoolObject *p)
     if (p->weakreflist)
         PyObject_ClearWeakRefs((PyObject *)p);
     pool_clear(p);
-    if (p->ph) {
+    if (p->ph && !gf_forked) {
         /* No worker holds us any more; drop whatever is still queued. */
         int64_t n;
         uintptr_t *ts = gf_pool_shutdown(p->ph, 1, &n);
@@ -118,6 +121,8 @@ static PyObject *pool_submit(PoolObject *p, PyObject *const *args, Py_ssize_t na
         );
         return NULL;
     }
+    if (gf_fork_guard() < 0)
+        return NULL;
     if (gf_interpreter_shutdown) {
         int64_t q, w, i, flags;
         gf_pool_counts(p->ph, &q, &w, &i, &flags);
@@ -215,6 +220,8 @@ static int run_task(FutureObject *f)
 
 static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     uintptr_t ph = p->ph;
     uintptr_t wh = gf_pool_worker_new(ph);
     int64_t held_since = gf_now_ns();
@@ -243,6 +250,8 @@ static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
 
 static PyObject *pool_initializer_failed(PoolObject *p, PyObject *unused)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     int64_t n;
     uintptr_t *ts = gf_pool_break(p->ph, &n);
     gf_pool_worker_exited(p->ph);
@@ -255,6 +264,8 @@ static PyObject *pool_shutdown(PoolObject *p, PyObject *cancel)
     int c = PyObject_IsTrue(cancel);
     if (c < 0)
         return NULL;
+    if (gf_forked)   /* a pool from before fork(): no worker of it exists here */
+        Py_RETURN_NONE;
     int64_t n;
     uintptr_t *ts = gf_pool_shutdown(p->ph, c, &n);
     release_tasks(ts, n, 1);
@@ -263,12 +274,16 @@ static PyObject *pool_shutdown(PoolObject *p, PyObject *cancel)
 
 static PyObject *pool_exit(PoolObject *p, PyObject *unused)
 {
+    if (gf_forked)
+        Py_RETURN_NONE;
     gf_pool_exit(p->ph);
     Py_RETURN_NONE;
 }
 
 static PyObject *pool_counts(PoolObject *p, PyObject *unused)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     int64_t q, w, i, flags;
     gf_pool_counts(p->ph, &q, &w, &i, &flags);
     return Py_BuildValue("{sLsLsLsOsO}", "queued", (long long)q, "workers", (long long)w,

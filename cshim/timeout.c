@@ -41,7 +41,7 @@ int64_t gf_now_ns(void)
 /* Parses a timeout the way threading.Condition.wait(timeout) treats it, as
  * the stdlib's futures do: None waits forever (*ns = GF_NO_TIMEOUT); a value
  * that is not > 0 (zero, negative, NaN) only polls (*ns = 0); a value too
- * large for a lock raises OverflowError; a value that cannot be compared
+ * large for a lock (inf included) raises the lock's OverflowError; a value that cannot be compared
  * with 0 raises TypeError. Returns 0, or -1 with an exception set. */
 int gf_parse_timeout(PyObject *timeout, int64_t *ns)
 {
@@ -61,17 +61,38 @@ int gf_parse_timeout(PyObject *timeout, int64_t *ns)
         return 0;
     }
     double secs = PyFloat_AsDouble(timeout);
-    if (secs == -1.0 && PyErr_Occurred())
-        return -1;
-    if (secs > (double)(LLONG_MAX / 1000) / 1e6) {
-        PyErr_SetString(PyExc_OverflowError, "timeout value is too large");
+    if (secs == -1.0 && PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_OverflowError))   /* an int beyond a double */
+            goto overflow;
         return -1;
     }
+    /* The lock's own check (_PyTime_FromSecondsObject): the timeout in ns
+     * must fit an int64, with the interpreter's message. inf lands here. */
+    if (!(secs * 1e9 < 9223372036854775808.0))
+        goto overflow;
     double n = secs * 1e9;
     *ns = n >= 9.0e18 ? GF_NO_TIMEOUT : (int64_t)n;
     if (*ns == 0)
         *ns = 1;
     return 0;
+overflow:
+    /* The interpreter's messages, which depend on the version and on
+     * whether the timeout is an int. */
+    PyErr_Clear();
+    PyErr_SetString(PyExc_OverflowError, PyLong_Check(timeout) ?
+#if PY_VERSION_HEX >= 0x030D0000
+                    "timestamp too large to convert to C PyTime_t"
+#else
+                    "timestamp too large to convert to C _PyTime_t"
+#endif
+                    :
+#if PY_VERSION_HEX >= 0x030B0000
+                    "timestamp out of range for platform time_t"
+#else
+                    "timestamp too large to convert to C _PyTime_t"
+#endif
+    );
+    return -1;
 }
 
 /* Calls fn(h, slice) with the GIL released until it returns non-zero or the

@@ -8,6 +8,8 @@
  * waiter. The thread then blocks in Go with the GIL released.
  */
 #include "gofutures.h"
+#include "fork.h"
+#include <math.h>
 
 /* ---- Bridge: a stdlib-protocol waiter that reports to a Go waiter ------ */
 
@@ -20,7 +22,7 @@ typedef struct {
 
 static PyObject *bridge_notify(BridgeObject *b, int outcome)
 {
-    if (b->live)
+    if (b->live && !gf_forked)
         gf_waiter_notify(b->wh, b->idx, outcome);
     Py_RETURN_NONE;
 }
@@ -172,7 +174,7 @@ static void reg_close(Reg *r)
             reg_drop_bridge(r, i);
         Py_CLEAR(r->bridges);
     }
-    if (r->wh) {
+    if (r->wh && !gf_forked) {
         gf_waiter_free(r->wh);   /* unregisters from every Go future */
         r->wh = 0;
     }
@@ -189,6 +191,8 @@ static void reg_close(Reg *r)
 static int reg_open(Reg *r, PyObject *fs, int kind, PyObject **set_out)
 {
     memset(r, 0, sizeof(*r));
+    if (gf_fork_guard() < 0)
+        return -1;
     PyObject *set = PySet_New(fs);
     if (!set)
         return -1;
@@ -401,6 +405,8 @@ static PyObject *ac_next(AsCompletedObject *it)
         return NULL;
     if (it->state == 0 && ac_start(it) < 0)
         goto fail;
+    if (gf_fork_guard() < 0)   /* an iterator started before fork() */
+        goto fail;
     for (;;) {
         if (it->ready_pos < PyList_GET_SIZE(it->ready)) {
             PyObject *f = PyList_GET_ITEM(it->ready, it->ready_pos);
@@ -423,7 +429,16 @@ static PyObject *ac_next(AsCompletedObject *it)
                              it->pending, it->reg.n);
                 goto fail;
             }
-            ns = (int64_t)(rem * 1e9);
+            if (isnan(rem)) {
+                ns = GF_NO_TIMEOUT;   /* NaN never times out (the stdlib polls until done) */
+            } else {
+                /* As the stdlib's event.wait(rem): inf or huge raises OverflowError. */
+                PyObject *r = PyFloat_FromDouble(rem);
+                int rc = r ? gf_parse_timeout(r, &ns) : -1;
+                Py_XDECREF(r);
+                if (rc < 0)
+                    goto fail;
+            }
         }
         if (gf_block(waiter_wait, it->reg.wh, ns) < 0)
             goto fail;

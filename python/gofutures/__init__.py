@@ -20,6 +20,7 @@ from concurrent.futures._base import (
 )
 from concurrent.futures.thread import BrokenThreadPool
 
+from . import _fork  # noqa: F401  (registers the after-fork switch to the stdlib)
 from ._install import install, installed, uninstall
 from ._stats import Latency, PoolStats, stats
 from ._wait import as_completed, wait
@@ -54,6 +55,9 @@ def __getattr__(name):
     # gofutures.Future is the extension's class: reading it loads the engine.
     if name == "Future":
         from . import _ext
+        if _fork.active:   # a forked child: the stdlib's Future (_fork.py)
+            from concurrent.futures import Future
+            return Future
         return _ext.load().Future
     if name in ("ProcessPoolExecutor", "BrokenProcessPool"):
         # Imported on first use, as concurrent.futures does (multiprocessing).

@@ -10,14 +10,18 @@ import threading
 _lock = threading.Lock()
 _ext = None
 _pid = None   # the process that loaded the engine
+# Set before the extension is imported: a fork() racing with the import
+# (Go's runtime may already be running) must count as "loaded" (_fork.py).
+_started = False
 
 
 def load():
     """Returns the extension module gofutures._gofutures, importing it once."""
-    global _ext, _pid
+    global _ext, _pid, _started
     if _ext is None:
         with _lock:
             if _ext is None:
+                _started = True
                 from . import _gofutures
                 _pid = os.getpid()
                 _ext = _gofutures

@@ -1,8 +1,9 @@
 """wait() and as_completed(): the signatures of concurrent.futures, the
 work done in Go (cshim/wait.c, core/waiter.go)."""
+from concurrent.futures import _base
 from concurrent.futures._base import ALL_COMPLETED
 
-from . import _ext
+from . import _ext, _fork
 
 
 def wait(fs, timeout=None, return_when=ALL_COMPLETED):
@@ -12,6 +13,8 @@ def wait(fs, timeout=None, return_when=ALL_COMPLETED):
     (done, not_done). Works on gofutures futures and on any other
     concurrent.futures.Future, mixed.
     """
+    if _fork.active:   # a forked child: no Go here (_fork.py)
+        return _base.wait(fs, timeout, return_when)
     return _ext.load().wait(fs, timeout, return_when)
 
 
@@ -22,4 +25,6 @@ def as_completed(fs, timeout=None):
     first, duplicates once, TimeoutError('N (of M) futures unfinished') when
     the timeout (counted from the first next()) passes.
     """
+    if _fork.active:
+        return _base.as_completed(fs, timeout)
     return _ext.load().as_completed(fs, timeout)

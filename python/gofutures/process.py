@@ -27,7 +27,7 @@ from concurrent.futures import _base
 from concurrent.futures import process as _stdlib_process
 from concurrent.futures.process import BrokenProcessPool  # noqa: F401  (re-exported)
 
-from . import _ext, _stats, _worker
+from . import _ext, _fork, _stats, _worker
 
 _cpu_count = getattr(os, "process_cpu_count", os.cpu_count)
 
@@ -205,6 +205,12 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
                 replaced, its future fails with TimeoutError, and the pool
                 carries on. See also submit_with_timeout().
         """
+        if _fork.active:
+            # A child forked after Go was loaded: the stdlib's pool (_fork.py).
+            self._core = None
+            kw = {} if max_tasks_per_child is None else {"max_tasks_per_child": max_tasks_per_child}
+            super().__init__(max_workers, mp_context, initializer, initargs, **kw)
+            return
         if max_workers is None:
             max_workers = _cpu_count() or 1
         elif max_workers <= 0:
@@ -261,6 +267,8 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
             self.submit_with_timeout = core.submit_with_timeout
 
     def submit(self, fn, /, *args, **kwargs):
+        if self._core is None:
+            return super().submit(fn, *args, **kwargs)
         if self._task_timeout is not None:
             return self._core.submit_with_timeout(self._task_timeout, fn, *args, **kwargs)
         return self._core.submit(fn, *args, **kwargs)
@@ -300,6 +308,8 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
                 before the given timeout.
             Exception: If fn(*args) raises for any values.
         """
+        if self._core is None:
+            return super().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
         if chunksize < 1:
             raise ValueError("chunksize must be >= 1.")
         end_time = None if timeout is None else timeout + time.monotonic()
@@ -312,6 +322,8 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         return _chain_from_iterable_of_lists(results)
 
     def shutdown(self, wait=True, *, cancel_futures=False):
+        if self._core is None:
+            return super().shutdown(wait, cancel_futures=cancel_futures)
         self._cancel_pending_futures = cancel_futures
         self._core.shutdown(cancel_futures)
         if wait:
@@ -350,21 +362,25 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         pool is not usable afterwards."""
         self._force_shutdown(kill=True)
 
-    # The stdlib's introspection attributes, for code that reads them.
-    @property
-    def _processes(self):
-        return self._core.processes
+    # The stdlib's introspection attributes, for code that reads them. In a
+    # forked child's fallback (self._core is None) they are the stdlib's own
+    # plain attributes, which its code assigns.
+    def _fallback(name, live):
+        def get(self):
+            if self._core is None:
+                return self.__dict__.get("_fb" + name)
+            return live(self)
 
-    @property
-    def _broken(self):
-        if self._core.counts()["broken"]:
-            return 'A child process terminated abruptly, the process pool is not usable anymore'
-        return False
+        def set_(self, value):
+            if self._core is not None:
+                raise AttributeError("%s is read-only on a gofutures pool" % name)
+            self.__dict__["_fb" + name] = value
+        return property(get, set_)
 
-    @property
-    def _shutdown_thread(self):
-        return self._core.counts()["shutdown"]
-
-    @property
-    def _executor_manager_thread(self):
-        return self._ctl.thread
+    _processes = _fallback("_processes", lambda self: self._core.processes)
+    _broken = _fallback("_broken", lambda self: (
+        'A child process terminated abruptly, the process pool is not usable anymore'
+        if self._core.counts()["broken"] else False))
+    _shutdown_thread = _fallback("_shutdown_thread", lambda self: self._core.counts()["shutdown"])
+    _executor_manager_thread = _fallback("_executor_manager_thread", lambda self: self._ctl.thread)
+    del _fallback

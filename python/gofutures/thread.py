@@ -10,6 +10,7 @@ worker thread (start, initializer).
 import itertools
 import math
 import os
+import sys
 import threading
 import time
 import weakref
@@ -18,7 +19,7 @@ from concurrent.futures import _base
 from concurrent.futures import thread as _stdlib_thread
 from concurrent.futures.thread import BrokenThreadPool  # noqa: F401  (re-exported)
 
-from . import _ext, _stats
+from . import _ext, _fork, _stats
 
 # Live cores and their worker threads, for interpreter exit.
 _pools = weakref.WeakKeyDictionary()
@@ -62,7 +63,11 @@ if hasattr(os, "register_at_fork"):
 _cpu_count = getattr(os, "process_cpu_count", os.cpu_count)
 
 
-def _worker(core, initializer, initargs):
+def _worker(core, initializer, initargs, threads):
+    # In the pool's thread set before its first task runs (start() may
+    # return after it), so a task calling shutdown(wait=True) on its own
+    # pool meets the stdlib's "cannot join current thread".
+    threads.add(threading.current_thread())
     if initializer is not None:
         try:
             initializer(*initargs)
@@ -71,6 +76,19 @@ def _worker(core, initializer, initargs):
             core.initializer_failed()
             return
     core.run_worker()  # returns when the pool is shut down and drained
+
+
+def _thread_limit(max_workers):
+    """The worker count the stdlib's `len(threads) < max_workers` allows,
+    as a C ssize_t: fractional bounds round up, inf and huge ints mean no
+    practical bound, NaN never compares true (no worker starts)."""
+    if isinstance(max_workers, float):
+        if math.isnan(max_workers):
+            return 0
+        if math.isinf(max_workers):
+            return sys.maxsize
+    limit = max_workers if isinstance(max_workers, int) else math.ceil(max_workers)
+    return min(limit, sys.maxsize)
 
 
 class _Spawner:
@@ -87,7 +105,7 @@ class _Spawner:
     def __call__(self, core):
         name = '%s_%d' % (self.prefix, len(self.threads))
         t = threading.Thread(name=name, target=_worker,
-                             args=(core, self.initializer, self.initargs))
+                             args=(core, self.initializer, self.initargs, self.threads))
         t.start()
         self.threads.add(t)
 
@@ -108,6 +126,11 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
             initializer: A callable used to initialize worker threads.
             initargs: A tuple of arguments to pass to the initializer.
         """
+        if _fork.active:
+            # A child forked after Go was loaded: the stdlib's pool (_fork.py).
+            self._core = None
+            super().__init__(max_workers, thread_name_prefix, initializer, initargs)
+            return
         if max_workers is None:
             max_workers = min(32, (_cpu_count() or 1) + 4)
         if max_workers <= 0:
@@ -123,8 +146,7 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
         self._initializer = initializer
         self._initargs = initargs
 
-        # The stdlib counts threads against a possibly fractional bound.
-        limit = max_workers if isinstance(max_workers, int) else math.ceil(max_workers)
+        limit = _thread_limit(max_workers)
         spawner = _Spawner(self._threads, self._thread_name_prefix, initializer, initargs)
         core = _ext.load().ThreadPool(limit, spawner)
         self._core = core
@@ -137,10 +159,14 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
             self.submit = core.submit
 
     def submit(self, fn, /, *args, **kwargs):
+        if self._core is None:
+            return super().submit(fn, *args, **kwargs)
         return self._core.submit(fn, *args, **kwargs)
     submit.__doc__ = _base.Executor.submit.__doc__
 
     def map(self, fn, *iterables, timeout=None, chunksize=1):
+        if self._core is None:
+            return super().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
         if timeout is not None:
             end_time = timeout + time.monotonic()
         else:
@@ -149,6 +175,8 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
     map.__doc__ = _base.Executor.map.__doc__
 
     def shutdown(self, wait=True, *, cancel_futures=False):
+        if self._core is None:
+            return super().shutdown(wait, cancel_futures=cancel_futures)
         self._core.shutdown(cancel_futures)
         if wait:
             for t in list(self._threads):
@@ -162,6 +190,8 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
 
     @property
     def _shutdown(self):
+        if self._core is None:
+            return self.__dict__.get("_fallback_shutdown", False)
         return self._core.counts()["shutdown"]
 
     # The stdlib's flag (False, or the message once an initializer failed);
@@ -171,15 +201,28 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
 
     @property
     def _broken(self):
+        if self._core is None:
+            return self.__dict__.get("_fallback_broken", False)
         return self._BROKEN_MSG if self._core.counts()["broken"] else False
 
     @_broken.setter
     def _broken(self, value):
-        if value:
+        if self._core is None:   # the stdlib's code (the fork fallback)
+            self.__dict__["_fallback_broken"] = value
+        elif value:
             self._core.initializer_failed()
 
+    @_shutdown.setter
+    def _shutdown(self, value):
+        # Only the stdlib's code (the fork fallback) assigns it.
+        self.__dict__["_fallback_shutdown"] = value
+
     def _adjust_thread_count(self):
-        pass  # the Go scheduler starts workers (stdlib hook kept for subclasses)
+        if self._core is None:
+            return super()._adjust_thread_count()
+        # else the Go scheduler starts workers (stdlib hook kept for subclasses)
 
     def _initializer_failed(self):
+        if self._core is None:
+            return super()._initializer_failed()
         self._core.initializer_failed()
