@@ -29,10 +29,32 @@ static const char BROKEN_MSG[] =
 /* gf_interpreter_shutdown (module.c) is set by the atexit hook: submit()
  * then refuses new work. */
 
-/* Yield the GIL between consecutive tasks after this long, so that a task
- * stream of C calls (which never reach the eval loop's switch check) cannot
- * starve other threads. Python's own switch interval. */
+/* Between consecutive tasks, after this long (Python's switch interval),
+ * the worker passes through a switch point: a call of an empty Python
+ * function, whose first instruction checks the eval breaker. A thread that
+ * waits for the GIL has asked for it there (gil_drop_request), and the
+ * interpreter hands it over fairly. So a stream of tasks that are C calls,
+ * which never reach the eval loop, cannot starve other threads.
+ *
+ * A bare release and retake (Py_BEGIN/END_ALLOW_THREADS) does NOT do this:
+ * the worker takes the GIL back before the woken waiter runs, and each such
+ * switch resets the waiter's interval, so it never asks for the GIL and
+ * starves (seen: a forking main thread stuck while a worker ran tasks). */
 static int64_t switch_ns = 5 * 1000 * 1000;
+static PyObject *switch_point;   /* lambda: None */
+
+static int make_switch_point(void)
+{
+    if (switch_point)
+        return 0;
+    PyObject *code = Py_CompileString("lambda: None", "<gofutures switch point>", Py_eval_input);
+    PyObject *globals = code ? PyDict_New() : NULL;
+    if (globals && PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) == 0)
+        switch_point = PyEval_EvalCode(code, globals, globals);
+    Py_XDECREF(globals);
+    Py_XDECREF(code);
+    return switch_point ? 0 : -1;
+}
 
 static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
@@ -41,7 +63,7 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     PyObject *spawn;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "nO:ThreadPool", names, &max, &spawn))
         return NULL;
-    if (gf_fork_guard() < 0)
+    if (gf_fork_guard() < 0 || make_switch_point() < 0)
         return NULL;
     PoolObject *p = (PoolObject *)type->tp_alloc(type, 0);
     if (!p)
@@ -238,8 +260,11 @@ static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
             if (!t)
                 break;
         } else if (gf_now_ns() - held_since > switch_ns) {
-            Py_BEGIN_ALLOW_THREADS
-            Py_END_ALLOW_THREADS
+            PyObject *r = PyObject_CallNoArgs(switch_point);   /* may hand the GIL over */
+            if (r)
+                Py_DECREF(r);
+            else
+                PyErr_Clear();
             held_since = gf_now_ns();
         }
         prev = run_task((FutureObject *)t);

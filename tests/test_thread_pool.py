@@ -407,3 +407,20 @@ def test_no_go_handles_left_after_shutdown():
     del ex, fs
     gc.collect()
     assert ext.debug_counts()["handles"] == before
+
+
+def test_worker_running_c_tasks_does_not_starve_other_threads():
+    # A queue of tasks that are C calls never reaches the eval loop's switch
+    # check; the worker must still hand the GIL over (at its switch points)
+    # to a thread that releases it for a syscall, long before the queue drains.
+    ex = gofutures.ThreadPoolExecutor(1)
+    try:
+        r = range(5000)   # sum(r): a C call of some 20-50 us
+        gate = ex.submit(time.sleep, 0.5)
+        fs = [ex.submit(sum, r) for i in range(100_000)]
+        gate.result()
+        for _ in range(5):
+            os.stat(".")   # releases and retakes the GIL
+        assert not fs[-1].done(), "the main thread only ran once the queue was drained"
+    finally:
+        ex.shutdown(cancel_futures=True)
