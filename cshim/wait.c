@@ -249,10 +249,8 @@ static int waiter_wait(uintptr_t wh, int64_t ns) { return gf_waiter_wait(wh, ns)
 
 static int has_exception(PyObject *f)
 {
-    if (GfFuture_Check(f)) {
-        PyObject *e = ((FutureObject *)f)->exception;
-        return e && e != Py_None;
-    }
+    if (GfFuture_Check(f))
+        return gf_future_failed((FutureObject *)f);   /* a process future's may still be bytes in Go */
     return 1;   /* a foreign future reported OUT_EXCEPTION from its _exception */
 }
 

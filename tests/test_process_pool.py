@@ -367,3 +367,16 @@ def test_executor_dropped_in_a_reference_cycle_ends_its_workers():
     for p in procs:
         p.join(30)
         assert p.exitcode == 0
+
+
+def test_wait_first_exception_on_a_process_future_already_failed():
+    # A process future's exception may still be bytes in Go when wait()
+    # looks at it: it must count as an exception all the same (else wait
+    # blocks until the slow task ends, and returns both done).
+    with gofutures.ProcessPoolExecutor(2) as ex:
+        fresh = ex.submit(divmod, 21, 0)
+        while not fresh.done():
+            time.sleep(0.01)
+        slow = ex.submit(T.sleep_then, 1, 3)
+        done, not_done = gofutures.wait([fresh, slow], return_when=gofutures.FIRST_EXCEPTION)
+        assert done == {fresh} and not_done == {slow}

@@ -29,7 +29,7 @@ IMPLS = ["stdlib", "gofutures"]
 # then runs on it too. The prelude's helpers are already process-safe:
 # block_task is a module-level function (picklable; spawn re-imports the
 # script as __mp_main__) and release() is a file, seen by every process.
-POOL_KINDS = ["thread"]
+POOL_KINDS = ["thread", "process"]
 
 # Hard bounds: a subprocess that outlives these is a hang, reported as a
 # failure (never as a timing claim).
@@ -43,7 +43,7 @@ if os.environ["ROBUST_IMPL"] == "stdlib":
     import concurrent.futures as cf
 else:
     import gofutures as cf
-POOLS = {"thread": "ThreadPoolExecutor"}   # PROCESS POOL: "process": "ProcessPoolExecutor"
+POOLS = {"thread": "ThreadPoolExecutor", "process": "ProcessPoolExecutor"}
 Pool = getattr(cf, POOLS[os.environ["ROBUST_POOL"]])
 _RELEASE = os.path.abspath(__file__) + ".release"
 if __name__ == "__main__" and os.path.exists(_RELEASE):

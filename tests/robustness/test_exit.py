@@ -206,9 +206,20 @@ def body(code):
     return TASKS + "\nif __name__ == '__main__':\n" + textwrap.indent(textwrap.dedent(code), "    ")
 
 
+# Scenarios whose stdlib output is itself a race for a pool kind.
+STDLIB_RACES = {
+    # The stdlib's process pool cancels in its manager thread, after
+    # shutdown() returned: what the script prints next depends on timing
+    # (gofutures cancels before shutdown() returns, as documented).
+    ("shutdown_nowait_cancel", "process"),
+}
+
+
 @pytest.mark.parametrize("pool", POOL_KINDS)
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_exit_like_stdlib(tmp_path, name, pool):
+    if (name, pool) in STDLIB_RACES:
+        pytest.skip("the stdlib's own output is a race here")
     path = script(tmp_path, body(SCENARIOS[name]))
     got = differential(path, pool)
     same_outcome(got)

@@ -4,6 +4,7 @@
 Exit status: 0 when every failure is a known deviation and no known
 deviation passes (or when this interpreter has no suite), 1 otherwise.
 """
+import faulthandler
 import argparse
 import io
 import platform
@@ -64,6 +65,7 @@ def main(argv=None):
     result = _tally.Tally(stream, 2 if args.verbose else 0, args.timeout)
     t0 = time.monotonic()
     suite.run(result)
+    faulthandler.cancel_dump_traceback_later()
     elapsed = time.monotonic() - t0
 
     seen, problems = _deviations.judge(result.outcome, known, suite_keys)

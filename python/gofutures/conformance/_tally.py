@@ -1,5 +1,6 @@
 """A unittest result that records one outcome per test (Class.method)."""
 import faulthandler
+import gc
 import sys
 import unittest
 
@@ -38,9 +39,15 @@ class Tally(unittest.TextTestResult):
             faulthandler.dump_traceback_later(self.timeout, exit=True, file=sys.__stderr__)
 
     def stopTest(self, test):
-        if self.timeout:
-            faulthandler.cancel_dump_traceback_later()
         super().stopTest(test)
+        # An executor a failed test left behind lives in a reference cycle
+        # (its traceback): collect it now, so that it shuts down before the
+        # module's teardown, which waits for every worker process to end.
+        gc.collect()
+        if self.timeout:
+            # Also bounds what runs between tests (class and module
+            # teardowns); the next startTest re-arms it, the CLI cancels it.
+            faulthandler.dump_traceback_later(self.timeout, exit=True, file=sys.__stderr__)
 
     def addSuccess(self, test):
         super().addSuccess(test)
