@@ -269,7 +269,7 @@ static PyObject *do_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t 
         set_broken(p);
         return NULL;
     }
-    if ((flags & 1) && !gf_interpreter_shutdown) {
+    if (flags & 1) {   /* at exit too: the exit hook shuts pools down first, as the stdlib's does */
         PyErr_SetString(PyExc_RuntimeError, "cannot schedule new futures after shutdown");
         return NULL;
     }
@@ -381,6 +381,8 @@ static void call_ctl(ProcPoolObject *p, const char *method, PyObject *arg)
  * and every worker has been joined. */
 static PyObject *pp_serve(ProcPoolObject *p, PyObject *unused)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     gf_event ev[NEV];
     int done = 0;
     int64_t timeout = -1;
@@ -427,6 +429,8 @@ static PyObject *pp_serve(ProcPoolObject *p, PyObject *unused)
 
 static PyObject *pp_add_worker(ProcPoolObject *p, PyObject *args)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     PyObject *process;
     int task_w, result_r;
     if (!PyArg_ParseTuple(args, "Oii:add_worker", &process, &task_w, &result_r))
@@ -451,12 +455,16 @@ static PyObject *pp_add_worker(ProcPoolObject *p, PyObject *args)
 
 static PyObject *pp_spawn_failed(ProcPoolObject *p, PyObject *unused)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     gf_proc_spawn_failed(p->ph);
     Py_RETURN_NONE;
 }
 
 static PyObject *pp_reserve(ProcPoolObject *p, PyObject *arg)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     Py_ssize_t n = PyLong_AsSsize_t(arg);
     if (n == -1 && PyErr_Occurred())
         return NULL;
@@ -465,6 +473,8 @@ static PyObject *pp_reserve(ProcPoolObject *p, PyObject *arg)
 
 static PyObject *pp_shutdown(ProcPoolObject *p, PyObject *cancel)
 {
+    if (gf_forked)
+        Py_RETURN_NONE;   /* a forked child: the pool is the parent's (fork.h) */
     int c = PyObject_IsTrue(cancel);
     if (c < 0)
         return NULL;
@@ -474,6 +484,8 @@ static PyObject *pp_shutdown(ProcPoolObject *p, PyObject *cancel)
 
 static PyObject *pp_break(ProcPoolObject *p, PyObject *unused)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     gf_proc_break(p->ph);
     Py_RETURN_NONE;
 }
@@ -497,6 +509,8 @@ static PyObject *pp_wait_done(ProcPoolObject *p, PyObject *const *args, Py_ssize
 
 static PyObject *pp_counts(ProcPoolObject *p, PyObject *unused)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     int64_t q, inf, w, done, flags;
     gf_proc_counts(p->ph, &q, &inf, &w, &done, &flags);
     return Py_BuildValue("{sLsLsLsLsOsO}", "queued", (long long)q, "in_flight", (long long)inf,
@@ -507,6 +521,8 @@ static PyObject *pp_counts(ProcPoolObject *p, PyObject *unused)
 
 static PyObject *pp_stats_id(ProcPoolObject *p, PyObject *unused)
 {
+    if (gf_fork_guard() < 0)
+        return NULL;
     return PyLong_FromLongLong(gf_proc_stats_id(p->ph));
 }
 

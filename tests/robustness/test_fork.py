@@ -90,6 +90,16 @@ WHEN = {
 }
 
 
+def stdlib_clean(got):
+    """Whether the stdlib's run was free of tracebacks. With a live process
+    pool, the stdlib's own forked children print multiprocessing's exit
+    errors ('can only join a child process': the parent's workers are in
+    the child's list of children; 'daemonic processes are not allowed to
+    have children'); gofutures is held to the same output (same_outcome),
+    not to more."""
+    return "Traceback" not in got["stdlib"].stderr
+
+
 def body(code):
     import textwrap
     return CHILD + "\nif __name__ == '__main__':\n" + textwrap.indent(textwrap.dedent(code), "    ")
@@ -101,7 +111,8 @@ def test_fork_like_stdlib(tmp_path, when, pool):
     path = script(tmp_path, body(WHEN[when]))
     got = differential(path, pool, pyargs=NO_FORK_WARNING)
     same_outcome(got)
-    assert_clean(got["gofutures"], when)
+    if stdlib_clean(got):
+        assert_clean(got["gofutures"], when)
     assert got["gofutures"].returncode == 0
     assert got["gofutures"].stdout.count("child status 0") >= 1
 
@@ -137,8 +148,9 @@ def test_multiprocessing_fork_like_stdlib(tmp_path, pool):
     path = script(tmp_path, MP)
     got = differential(path, pool, pyargs=NO_FORK_WARNING)
     same_outcome(got)
-    assert_clean(got["gofutures"])
-    assert "exitcode 0" in got["gofutures"].stdout
+    if stdlib_clean(got):
+        assert_clean(got["gofutures"])
+        assert "exitcode 0" in got["gofutures"].stdout
 
 
 FROM_TASK = """

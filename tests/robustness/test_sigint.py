@@ -66,6 +66,9 @@ def interrupt(path, impl, pool):
 @pytest.mark.parametrize("impl", IMPLS)
 @pytest.mark.parametrize("call", sorted(BLOCKING))
 def test_sigint_interrupts_blocking_call(tmp_path, impl, pool, call):
+    if (impl, pool, call) == ("stdlib", "process", "shutdown_wait"):
+        pytest.skip("Ctrl-C during shutdown(wait=True) breaks the stdlib's own process pool "
+                    "(BrokenProcessPool traceback); gofutures' is the case under test")
     path = script(tmp_path, SCENARIO.format(call=BLOCKING[call]))
     rc, lines, err = interrupt(path, impl, pool)
     assert "returned" not in lines
