@@ -27,7 +27,7 @@ from concurrent.futures import _base
 from concurrent.futures import process as _stdlib_process
 from concurrent.futures.process import BrokenProcessPool  # noqa: F401  (re-exported)
 
-from . import _ext, _fork, _stats, _worker
+from . import _ext, _fork, _mapbuf, _stats, _worker
 
 _cpu_count = getattr(os, "process_cpu_count", os.cpu_count)
 
@@ -287,7 +287,7 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         """
         return self._core.submit_with_timeout(timeout, fn, *args, **kwargs)
 
-    def map(self, fn, *iterables, timeout=None, chunksize=1):
+    def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
         """Returns an iterator equivalent to map(fn, iter).
 
         Args:
@@ -308,10 +308,20 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
                 before the given timeout.
             Exception: If fn(*args) raises for any values.
         """
-        if self._core is None:
-            return super().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
         if chunksize < 1:
             raise ValueError("chunksize must be >= 1.")
+        _mapbuf.check_buffersize(buffersize)
+        if buffersize is not None:
+            # gofutures, as Python 3.14: at most buffersize chunks submitted
+            # and not yet yielded; the input is consumed lazily.
+            if chunksize == 1:
+                return _mapbuf.buffered_map(self, fn, iterables, timeout, buffersize)
+            results = _mapbuf.buffered_map(self, partial(_worker._process_chunk, fn),
+                                           (_get_chunks(*iterables, chunksize=chunksize),),
+                                           timeout, buffersize)
+            return _chain_from_iterable_of_lists(results)
+        if self._core is None:
+            return super().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
         end_time = None if timeout is None else timeout + time.monotonic()
         submit = self.submit
         if chunksize == 1:

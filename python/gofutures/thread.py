@@ -19,7 +19,7 @@ from concurrent.futures import _base
 from concurrent.futures import thread as _stdlib_thread
 from concurrent.futures.thread import BrokenThreadPool  # noqa: F401  (re-exported)
 
-from . import _ext, _fork, _stats
+from . import _ext, _fork, _mapbuf, _stats
 
 # Live cores and their worker threads, for interpreter exit.
 _pools = weakref.WeakKeyDictionary()
@@ -164,7 +164,15 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
         return self._core.submit(fn, *args, **kwargs)
     submit.__doc__ = _base.Executor.submit.__doc__
 
-    def map(self, fn, *iterables, timeout=None, chunksize=1):
+    def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
+        """Returns an iterator equivalent to map(fn, iter), as the stdlib's.
+
+        buffersize (gofutures, as Python 3.14): at most that many calls
+        submitted and not yet yielded; the input is consumed lazily.
+        """
+        _mapbuf.check_buffersize(buffersize)
+        if buffersize is not None:
+            return _mapbuf.buffered_map(self, fn, iterables, timeout, buffersize)
         if self._core is None:
             return super().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
         if timeout is not None:
@@ -172,7 +180,6 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
         else:
             end_time = None
         return _ext.load().map_submit(self.submit, fn, iterables, end_time)
-    map.__doc__ = _base.Executor.map.__doc__
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         if self._core is None:

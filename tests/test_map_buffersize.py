@@ -1,0 +1,96 @@
+"""Executor.map(..., buffersize=N) (Python 3.14's, gh-74028) on every
+supported version, for both pools: bounded submission over endless input,
+results in order, the stdlib's errors for bad values."""
+import itertools
+import sys
+
+import pytest
+
+import gofutures
+import proc_tasks as T
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(params=["thread", "process"])
+def ex(request):
+    Ex = gofutures.ThreadPoolExecutor if request.param == "thread" else gofutures.ProcessPoolExecutor
+    with Ex(2) as e:
+        yield e
+
+
+def counting(it, seen):
+    for x in it:
+        seen.append(x)
+        yield x
+
+
+def test_endless_input_is_consumed_lazily(ex):
+    seen = []
+    it = ex.map(T.square, counting(itertools.count(), seen), buffersize=8)
+    got = [next(it) for _ in range(200)]
+    assert got == [i * i for i in range(200)]
+    # At most buffersize submitted and not yet yielded: the input was read
+    # only that far ahead (without buffersize, map would never return).
+    assert len(seen) <= 200 + 8
+    it.close()
+
+
+def test_chunks_count_against_buffersize():
+    with gofutures.ProcessPoolExecutor(2) as ex:
+        seen = []
+        it = ex.map(T.square, counting(itertools.count(), seen), chunksize=10, buffersize=3)
+        assert [next(it) for _ in range(55)] == [i * i for i in range(55)]
+        assert len(seen) <= 60 + 3 * 10
+        it.close()
+
+
+def test_same_results_as_plain_map(ex):
+    assert list(ex.map(T.add, range(50), range(50), buffersize=4)) == list(ex.map(T.add, range(50), range(50)))
+    assert list(ex.map(T.square, [], buffersize=1)) == []
+
+
+def test_exception_at_its_position_and_the_rest_cancelled(ex):
+    it = ex.map(T.square, [1, 2, "x", 4, 5], buffersize=2)
+    assert next(it) == 1 and next(it) == 4
+    with pytest.raises(TypeError):
+        next(it)
+    with pytest.raises(StopIteration):
+        next(it)
+
+
+@pytest.mark.parametrize("bad,exc,msg", [
+    (0, ValueError, "buffersize must be None or > 0"),
+    (-1, ValueError, "buffersize must be None or > 0"),
+    (2.0, TypeError, "buffersize must be an integer or None"),
+    ("3", TypeError, "buffersize must be an integer or None"),
+])
+def test_bad_buffersize(ex, bad, exc, msg):
+    with pytest.raises(exc, match=msg):
+        ex.map(T.square, [1], buffersize=bad)
+
+
+def test_timeout_counts_from_the_call(ex):
+    it = ex.map(T.sleep_then, [1, 2, 3], [0.0, 3.0, 0.0], timeout=0.5, buffersize=1)
+    assert next(it) == 1
+    with pytest.raises(gofutures.TimeoutError):
+        next(it)
+
+
+def test_shutdown_cancels_what_was_submitted_but_not_run():
+    ex = gofutures.ThreadPoolExecutor(1)
+    it = ex.map(T.sleep_then, range(100), [0.05] * 100, buffersize=5)
+    assert next(it) == 0
+    ex.shutdown(wait=True, cancel_futures=True)
+    rest = []
+    with pytest.raises((gofutures.CancelledError, RuntimeError)):
+        for v in it:
+            rest.append(v)
+    assert len(rest) <= 5
+
+
+@pytest.mark.skipif(sys.version_info < (3, 14), reason="the stdlib has buffersize from 3.14")
+def test_matches_the_stdlib():  # pragma: no cover - no 3.14 here
+    import concurrent.futures as cf
+    with cf.ThreadPoolExecutor(2) as a, gofutures.ThreadPoolExecutor(2) as b:
+        assert list(a.map(abs, range(-5, 5), buffersize=2)) == list(b.map(abs, range(-5, 5), buffersize=2))
