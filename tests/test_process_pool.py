@@ -324,8 +324,11 @@ def test_asyncio_run_in_executor_and_wrap_future():
         assert asyncio.run(main(ex)) == (36, 3)
 
 
-def test_dropped_executor_ends_its_workers():
+@pytest.mark.parametrize("in_a_cycle", [False, True])
+def test_dropped_executor_ends_its_workers(in_a_cycle):
     ex = gofutures.ProcessPoolExecutor(2)
+    if in_a_cycle:
+        ex.cycle = ex  # collected only by the cycle collector
     assert ex.submit(T.square, 2).result() == 4
     procs = list(ex._processes.values())
     thread = ex._executor_manager_thread
@@ -352,21 +355,6 @@ def test_default_context_is_the_stdlibs():
     finally:
         ex1.shutdown()
         ex2.shutdown()
-
-
-def test_executor_dropped_in_a_reference_cycle_ends_its_workers():
-    ex = gofutures.ProcessPoolExecutor(2)
-    ex.cycle = ex  # collected only by the cycle collector
-    assert ex.submit(T.square, 2).result() == 4
-    procs = list(ex._processes.values())
-    thread = ex._executor_manager_thread
-    del ex
-    gc.collect()
-    thread.join(30)
-    assert not thread.is_alive()
-    for p in procs:
-        p.join(30)
-        assert p.exitcode == 0
 
 
 def test_wait_first_exception_on_a_process_future_already_failed():
