@@ -212,6 +212,10 @@ STDLIB_RACES = {
     # shutdown() returned: what the script prints next depends on timing
     # (gofutures cancels before shutdown() returns, as documented).
     ("shutdown_nowait_cancel", "process"),
+    # Dropping 20 busy process pools can deadlock the stdlib's own: a worker
+    # stays blocked on its call queue's lock while the manager joins it (seen
+    # here on 3.11); the differential would time out on the stdlib's side.
+    ("many_pools_dropped", "process"),
 }
 # Scenarios that need a thread pool: their tasks are closures or lambdas
 # (not picklable) or use the pool object itself (the stdlib's process pool
@@ -223,7 +227,7 @@ THREAD_ONLY = {"task_shuts_down_own_pool", "task_submits_during_exit"}
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_exit_like_stdlib(tmp_path, name, pool):
     if (name, pool) in STDLIB_RACES:
-        pytest.skip("the stdlib's own output is a race here")
+        pytest.skip("the stdlib's own behaviour is a race here")
     if pool == "process" and name in THREAD_ONLY:
         pytest.skip("a thread-pool scenario (unpicklable task, or the pool used inside its task)")
     path = script(tmp_path, body(SCENARIOS[name]))
