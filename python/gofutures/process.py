@@ -27,7 +27,7 @@ from concurrent.futures import _base
 from concurrent.futures import process as _stdlib_process
 from concurrent.futures.process import BrokenProcessPool  # noqa: F401  (re-exported)
 
-from . import _ext, _fork, _mapbuf, _stats, _worker
+from . import _backpressure, _ext, _fork, _mapbuf, _stats, _worker
 
 _cpu_count = getattr(os, "process_cpu_count", os.cpu_count)
 
@@ -184,7 +184,7 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
 
     def __init__(self, max_workers=None, mp_context=None,
                  initializer=None, initargs=(), *, max_tasks_per_child=None,
-                 task_timeout=None):
+                 task_timeout=None, max_pending=None, pending_timeout=None):
         """Initializes a new ProcessPoolExecutor instance.
 
         Args:
@@ -205,6 +205,7 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
                 replaced, its future fails with TimeoutError, and the pool
                 carries on. See also submit_with_timeout().
         """
+        _backpressure.check(max_pending, pending_timeout)
         if _fork.active:
             # A child forked after Go was loaded: the stdlib's pool (_fork.py).
             self._core = None
@@ -265,6 +266,11 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
                 self.submit = partial(core.submit_with_timeout, task_timeout)
         if type(self).submit_with_timeout is ProcessPoolExecutor.submit_with_timeout:
             self.submit_with_timeout = core.submit_with_timeout
+        if max_pending is not None:
+            # Backpressure (gofutures, opt-in): see _backpressure.py.
+            self.submit = _backpressure.gate(self.submit, max_pending, pending_timeout)
+            self.submit_with_timeout = _backpressure.gate(
+                self.submit_with_timeout, max_pending, pending_timeout)
 
     def submit(self, fn, /, *args, **kwargs):
         if self._core is None:

@@ -19,7 +19,7 @@ from concurrent.futures import _base
 from concurrent.futures import thread as _stdlib_thread
 from concurrent.futures.thread import BrokenThreadPool  # noqa: F401  (re-exported)
 
-from . import _ext, _fork, _mapbuf, _stats
+from . import _backpressure, _ext, _fork, _mapbuf, _stats
 
 # Live cores and their worker threads, for interpreter exit.
 _pools = weakref.WeakKeyDictionary()
@@ -116,7 +116,7 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
     _counter = itertools.count().__next__
 
     def __init__(self, max_workers=None, thread_name_prefix='',
-                 initializer=None, initargs=()):
+                 initializer=None, initargs=(), *, max_pending=None, pending_timeout=None):
         """Initializes a new ThreadPoolExecutor instance.
 
         Args:
@@ -126,6 +126,7 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
             initializer: A callable used to initialize worker threads.
             initargs: A tuple of arguments to pass to the initializer.
         """
+        _backpressure.check(max_pending, pending_timeout)
         if _fork.active:
             # A child forked after Go was loaded: the stdlib's pool (_fork.py).
             self._core = None
@@ -157,6 +158,9 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
         if type(self).submit is ThreadPoolExecutor.submit:
             # Per-task path straight into C: no Python frame on submit.
             self.submit = core.submit
+        if max_pending is not None:
+            # Backpressure (gofutures, opt-in): see _backpressure.py.
+            self.submit = _backpressure.gate(self.submit, max_pending, pending_timeout)
 
     def submit(self, fn, /, *args, **kwargs):
         if self._core is None:

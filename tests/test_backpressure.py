@@ -1,0 +1,100 @@
+"""Backpressure (gh-73781), opt-in: max_pending bounds the tasks submitted
+and not yet done; submit() blocks until one is done, interruptibly, and
+pending_timeout raises the stdlib's TimeoutError."""
+import concurrent.futures as cf
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+import gofutures
+import proc_tasks as T
+
+pytestmark = pytest.mark.timeout(120)
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@pytest.fixture(params=["thread", "process"])
+def Pool(request):
+    return gofutures.ThreadPoolExecutor if request.param == "thread" else gofutures.ProcessPoolExecutor
+
+
+def test_submit_blocks_until_a_slot_is_free(Pool):
+    with Pool(2, max_pending=2) as ex:
+        a = ex.submit(T.sleep_then, 1, 0.5)
+        b = ex.submit(T.sleep_then, 2, 0.5)
+        got = []
+        t = threading.Thread(target=lambda: got.append(ex.submit(T.square, 3)))
+        t.start()
+        t.join(0.2)
+        assert t.is_alive() and not got          # blocked: two pending
+        assert not (a.done() and b.done())
+        t.join(30)
+        assert got and got[0].result() == 9
+        assert a.done() or b.done()               # it got in once one was done
+
+
+def test_pending_timeout_raises_the_stdlib_timeout_error(Pool):
+    with Pool(1, max_pending=1, pending_timeout=0.2) as ex:
+        first = ex.submit(T.sleep_then, 1, 1.0)
+        with pytest.raises(cf.TimeoutError, match="no room for a new task"):
+            ex.submit(T.square, 2)
+        assert first.result() == 1
+        assert ex.submit(T.square, 2).result() == 4   # room again: nothing was lost
+
+
+def test_unbounded_by_default_and_map_goes_through_the_gate(Pool):
+    with Pool(2) as ex:
+        assert len([ex.submit(T.square, i) for i in range(50)]) == 50
+    with Pool(2, max_pending=3) as ex:
+        assert list(ex.map(T.square, range(30))) == [i * i for i in range(30)]
+
+
+@pytest.mark.parametrize("kw,exc", [({"max_pending": 0}, ValueError), ({"max_pending": -1}, ValueError),
+                                    ({"max_pending": 1.5}, TypeError), ({"max_pending": "2"}, TypeError),
+                                    ({"pending_timeout": 1}, ValueError),
+                                    ({"max_pending": 2, "pending_timeout": -1}, ValueError)])
+def test_bad_values(Pool, kw, exc):
+    with pytest.raises(exc):
+        Pool(1, **kw)
+
+
+def test_cancelled_and_failed_tasks_give_their_slot_back(Pool):
+    with Pool(1, max_pending=2, pending_timeout=30) as ex:
+        for _ in range(5):
+            with pytest.raises(ValueError):
+                ex.submit(T.raise_value_error, "x").result()
+        ex.submit(T.sleep_then, 0, 0.3)
+        queued = ex.submit(T.square, 1)
+        if queued.cancel():
+            pass
+        assert ex.submit(T.square, 5).result() == 25
+
+
+def test_ctrl_c_interrupts_a_blocked_submit():
+    code = textwrap.dedent("""
+        import sys, time
+        sys.path.insert(0, %r)
+        import gofutures, proc_tasks as T
+        ex = gofutures.ThreadPoolExecutor(1, max_pending=1)
+        ex.submit(T.sleep_then, 1, 5)
+        print("ready", flush=True)
+        try:
+            ex.submit(T.square, 2)
+            print("submitted", flush=True)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+        ex.shutdown(wait=True, cancel_futures=True)
+    """ % HERE)
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    time.sleep(0.3)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert out.split() == ["interrupted"], err
+    assert p.returncode == 0, err
