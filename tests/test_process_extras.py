@@ -2,7 +2,6 @@
 terminate_workers()/kill_workers() on every Python, and a BrokenProcessPool
 that says which worker died and how."""
 import math
-import os
 import signal
 import time
 

@@ -7,11 +7,9 @@ import concurrent.futures as cf
 import gc
 import multiprocessing as mp
 import os
-import pickle
 import sys
 import threading
 import time
-import weakref
 
 import pytest
 

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.timeout(120)
 def test_exact_counts_with_failures_and_cancellations():
     n, bad = 60, {3, 17, 41}
     ex = gofutures.ProcessPoolExecutor(1)
-    first = ex.submit(T.sleep_then, 0, 1.0)   # holds the only worker
+    ex.submit(T.sleep_then, 0, 1.0)   # holds the only worker
     fs = [ex.submit(T.raise_value_error, "x") if i in bad else ex.submit(T.square, i)
           for i in range(n)]
     cancelled = [f for f in fs[30:] if f.cancel()]

@@ -10,7 +10,6 @@ import itertools
 import time
 import weakref
 
-from concurrent.futures import _base
 
 
 def check_buffersize(buffersize):
@@ -60,5 +59,3 @@ def buffered_map(executor, fn, iterables, timeout, buffersize):
                 f.cancel()
     return result_iterator()
 
-
-__all__ = ["buffered_map", "check_buffersize", "_base"]

@@ -17,7 +17,6 @@ The worker processes run python/gofutures/_worker.py, which never enters Go.
 import itertools
 import multiprocessing as mp
 import os
-import sys
 import threading
 import time
 import weakref
@@ -25,6 +24,7 @@ from functools import partial
 
 from concurrent.futures import _base
 from concurrent.futures import process as _stdlib_process
+from concurrent.futures.process import _chain_from_iterable_of_lists
 from concurrent.futures.process import BrokenProcessPool  # noqa: F401  (re-exported)
 
 from . import _backpressure, _ext, _fork, _mapbuf, _stats, _worker
@@ -60,14 +60,6 @@ def _python_exit():
 
 
 threading._register_atexit(_python_exit)
-
-
-def _chain_from_iterable_of_lists(iterable):
-    """Yields the items of each list in turn, dropping each list once done."""
-    for element in iterable:
-        element.reverse()
-        while element:
-            yield element.pop()
 
 
 def _get_chunks(*iterables, chunksize):
@@ -317,25 +309,20 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         if chunksize < 1:
             raise ValueError("chunksize must be >= 1.")
         _mapbuf.check_buffersize(buffersize)
-        if buffersize is not None:
-            # gofutures, as Python 3.14: at most buffersize chunks submitted
-            # and not yet yielded; the input is consumed lazily.
-            if chunksize == 1:
-                return _mapbuf.buffered_map(self, fn, iterables, timeout, buffersize)
-            results = _mapbuf.buffered_map(self, partial(_worker._process_chunk, fn),
-                                           (_get_chunks(*iterables, chunksize=chunksize),),
-                                           timeout, buffersize)
-            return _chain_from_iterable_of_lists(results)
-        if self._core is None:
+        if self._core is None and buffersize is None:
             return super().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
-        end_time = None if timeout is None else timeout + time.monotonic()
-        submit = self.submit
-        if chunksize == 1:
-            return _ext.load().map_submit(submit, fn, iterables, end_time)
-        results = _ext.load().map_submit(submit, partial(_worker._process_chunk, fn),
-                                         (_get_chunks(*iterables, chunksize=chunksize),),
-                                         end_time)
-        return _chain_from_iterable_of_lists(results)
+        if chunksize > 1:
+            # Each call runs a chunk of calls and returns their results' list.
+            fn = partial(_worker._process_chunk, fn)
+            iterables = (_get_chunks(*iterables, chunksize=chunksize),)
+        if buffersize is not None:
+            # gofutures, as Python 3.14: at most buffersize calls (chunks)
+            # submitted and not yet yielded; the input is consumed lazily.
+            results = _mapbuf.buffered_map(self, fn, iterables, timeout, buffersize)
+        else:
+            end_time = None if timeout is None else timeout + time.monotonic()
+            results = _ext.load().map_submit(self.submit, fn, iterables, end_time)
+        return _chain_from_iterable_of_lists(results) if chunksize > 1 else results
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         if self._core is None:
