@@ -664,3 +664,11 @@ func (p *ProcPool) Cause() string {
 	defer p.mu.Unlock()
 	return p.cause
 }
+
+// Closed reports whether the pool is shut down and whether it is broken:
+// what submit checks before pickling, without Counts' walk over the workers.
+func (p *ProcPool) Closed() (shutdown, broken bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.shutdown, p.broken
+}

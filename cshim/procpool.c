@@ -263,8 +263,7 @@ static PyObject *do_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t 
         );
         return NULL;
     }
-    int64_t q, inf, w, done, flags;
-    gf_proc_counts(p->ph, &q, &inf, &w, &done, &flags);
+    int flags = gf_proc_flags(p->ph);   /* checked before pickling, as the stdlib does */
     if (flags & 2) {
         set_broken(p);
         return NULL;

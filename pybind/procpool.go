@@ -140,3 +140,18 @@ func gf_proc_cause(ph C.uintptr_t, buf unsafe.Pointer, n C.int64_t) C.int64_t {
 	copy(unsafe.Slice((*byte)(buf), int(n)), c)
 	return C.int64_t(len(c))
 }
+
+// gf_proc_flags reports 1 if shut down, plus 2 if broken.
+//
+//export gf_proc_flags
+func gf_proc_flags(ph C.uintptr_t) C.int {
+	s, b := proc(ph).Closed()
+	f := 0
+	if s {
+		f |= 1
+	}
+	if b {
+		f |= 2
+	}
+	return C.int(f)
+}
