@@ -21,8 +21,6 @@
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
 static inline PyObject *Py_XNewRef(PyObject *o) { Py_XINCREF(o); return o; }
-#include "fork.h"
-
 #endif
 
 /* Future states: the values of core.State. */

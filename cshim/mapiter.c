@@ -1,31 +1,54 @@
 /* Executor.map's submission loop and result iterator, in C.
  *
- * map_submit(submit, fn, iterables, end_time) calls submit(fn, *args) for
- * every args in zip(*iterables) (all submitted before the first result is
- * asked for, as the stdlib does) and returns an iterator that yields the
- * results in order. Each wait is bounded by the time left until end_time
- * (measured from the map() call). On 3.12+ the future being waited on is
+ * map_submit(submit, fn, iterables, end_time[, buffersize, executor]) calls
+ * submit(fn, *args) for args in zip(*iterables) and returns an iterator that
+ * yields the results in order. Each wait is bounded by the time left until
+ * end_time (measured from the map() call).
+ *
+ * Without buffersize everything is submitted before the first result is
+ * asked for, as the stdlib does. On 3.12+ the future being waited on is
  * cancelled when the wait ends without a result (the stdlib's
- * _result_or_cancel); when the iterator raises, is closed or is dropped
- * after its first next(), the futures not yet yielded are cancelled. One
- * dropped or closed before any next() cancels nothing: the stdlib's
- * generator never entered its try/finally (bpo-11777: map() submits
- * everything even when its result is discarded).
+ * _result_or_cancel).
+ *
+ * With buffersize (Python 3.14's map, gh-74028, on every version): at most
+ * buffersize calls are submitted up front; each next() first submits the
+ * next call through executor.submit (reached through a weak reference, so
+ * the iterator does not keep the executor alive) and then waits for the
+ * oldest one. The input is read lazily, one item per result, and the
+ * waited-on future is always cancelled when its wait ends without a result.
+ *
+ * When the iterator raises, is closed or is dropped after its first next(),
+ * the futures not yet yielded are cancelled. One dropped or closed before
+ * any next() cancels nothing: the stdlib's generator never entered its
+ * try/finally (bpo-11777: map() submits everything even when its result is
+ * discarded).
  */
 #include "gofutures.h"
 
 typedef struct {
     PyObject_HEAD
-    PyObject *fs;        /* list of futures */
+    PyObject *fs;        /* list of futures; [pos:] are not yet yielded */
     Py_ssize_t pos;      /* next to yield */
     double end_time;     /* monotonic seconds, < 0: none */
     int started;         /* next() was called */
+    /* Buffered mode only (NULL otherwise): */
+    PyObject *args;      /* the zip of the input; NULL once exhausted */
+    PyObject *fn;
+    PyObject *executor;  /* weakref to the executor */
 } MapIterObject;
 
 static int result_or_cancel;   /* 1 where the stdlib has _result_or_cancel */
 
+/* The input and fn are needed only while there is something to submit. */
+static void clear_input(MapIterObject *it)
+{
+    Py_CLEAR(it->args);
+    Py_CLEAR(it->fn);
+}
+
 static void cancel_remaining(MapIterObject *it)
 {
+    clear_input(it);
     if (!it->fs)
         return;
     PyObject *t, *v, *tb;
@@ -42,10 +65,65 @@ static void cancel_remaining(MapIterObject *it)
     PyErr_Restore(t, v, tb);
 }
 
+/* submit(fn, *item), or executor.submit(fn, *item) when executor is not
+ * NULL (looked up on the instance each time, as 3.14's map does, so a
+ * wrapped submit, e.g. the backpressure gate, is honoured). New reference. */
+static PyObject *submit_item(PyObject *submit, PyObject *executor, PyObject *fn, PyObject *item)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(item);
+    PyObject *stack[64];
+    if (n + 2 <= 64) {
+        stack[0] = executor;
+        stack[1] = fn;
+        for (Py_ssize_t i = 0; i < n; i++)
+            stack[i + 2] = PyTuple_GET_ITEM(item, i);
+        if (executor) {
+            PyObject *name = PyUnicode_InternFromString("submit");
+            if (!name)
+                return NULL;
+            PyObject *f = PyObject_VectorcallMethod(name, stack, (n + 2) | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+            Py_DECREF(name);
+            return f;
+        }
+        return PyObject_Vectorcall(submit, stack + 1, (n + 1) | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    }
+    PyObject *a = PyTuple_New(n + 1);
+    if (!a)
+        return NULL;
+    PyTuple_SET_ITEM(a, 0, Py_NewRef(fn));
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyTuple_SET_ITEM(a, i + 1, Py_NewRef(PyTuple_GET_ITEM(item, i)));
+    PyObject *meth = executor ? PyObject_GetAttrString(executor, "submit") : Py_NewRef(submit);
+    PyObject *f = meth ? PyObject_Call(meth, a, NULL) : NULL;
+    Py_XDECREF(meth);
+    Py_DECREF(a);
+    return f;
+}
+
+/* Submits up to limit (< 0: all) items of zip into fs. 0 when zip was
+ * exhausted, 1 when the limit was reached first, -1 on error. */
+static int submit_from(PyObject *fs, PyObject *zip, PyObject *submit, PyObject *fn, Py_ssize_t limit)
+{
+    PyObject *item;
+    for (Py_ssize_t i = 0; limit < 0 || i < limit; i++) {
+        if (!(item = PyIter_Next(zip)))
+            return PyErr_Occurred() ? -1 : 0;
+        PyObject *f = submit_item(submit, NULL, fn, item);
+        Py_DECREF(item);
+        if (!f || PyList_Append(fs, f) < 0) {
+            Py_XDECREF(f);
+            return -1;
+        }
+        Py_DECREF(f);
+    }
+    return 1;
+}
+
 PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "map_submit(submit, fn, iterables, end_time)");
+    if (nargs != 4 && nargs != 6) {
+        PyErr_SetString(PyExc_TypeError,
+                        "map_submit(submit, fn, iterables, end_time[, buffersize, executor])");
         return NULL;
     }
     PyObject *submit = args[0], *fn = args[1], *iterables = args[2];
@@ -54,70 +132,94 @@ PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (end_time < -0.5 && args[3] != Py_None)
         end_time = 0;
+    Py_ssize_t buffersize = -1;
+    if (nargs == 6) {
+        buffersize = PyLong_AsSsize_t(args[4]);   /* validated (>= 1) by the caller */
+        if (buffersize == -1 && PyErr_Occurred())
+            return NULL;
+    }
     PyObject *zip = PyObject_Call((PyObject *)&PyZip_Type, iterables, NULL);
     if (!zip)
         return NULL;
     PyObject *fs = PyList_New(0);
-    if (!fs) {
-        Py_DECREF(zip);
-        return NULL;
-    }
-    PyObject *item;
-    PyObject *stack[64];
-    while ((item = PyIter_Next(zip))) {
-        Py_ssize_t n = PyTuple_GET_SIZE(item);
-        PyObject *f;
-        if (n + 1 <= 64) {
-            stack[0] = fn;
-            for (Py_ssize_t i = 0; i < n; i++)
-                stack[i + 1] = PyTuple_GET_ITEM(item, i);
-            f = PyObject_Vectorcall(submit, stack, n + 1, NULL);
-        } else {
-            PyObject *a = PyTuple_New(n + 1);
-            if (!a) {
-                Py_DECREF(item);
-                goto fail;
-            }
-            PyTuple_SET_ITEM(a, 0, Py_NewRef(fn));
-            for (Py_ssize_t i = 0; i < n; i++)
-                PyTuple_SET_ITEM(a, i + 1, Py_NewRef(PyTuple_GET_ITEM(item, i)));
-            f = PyObject_Call(submit, a, NULL);
-            Py_DECREF(a);
-        }
-        Py_DECREF(item);
-        if (!f || PyList_Append(fs, f) < 0) {
-            Py_XDECREF(f);
-            goto fail;
-        }
-        Py_DECREF(f);
-    }
-    if (PyErr_Occurred())
+    PyObject *ref = nargs == 6 ? PyWeakref_NewRef(args[5], NULL) : NULL;
+    int more = fs && (nargs == 4 || ref) ? submit_from(fs, zip, submit, fn, buffersize) : -1;
+    if (more < 0)
         goto fail;
-    Py_DECREF(zip);
     MapIterObject *it = PyObject_GC_New(MapIterObject, &GfMapIter_Type);
-    if (!it) {
-        Py_DECREF(fs);
-        return NULL;
-    }
+    if (!it)
+        goto fail;
     it->fs = fs;
     it->pos = 0;
     it->end_time = end_time;
     it->started = 0;
+    /* more == 1 only in buffered mode: the input has items left to submit. */
+    it->args = more ? Py_NewRef(zip) : NULL;
+    it->fn = more ? Py_NewRef(fn) : NULL;
+    it->executor = more ? Py_NewRef(ref) : NULL;
+    Py_DECREF(zip);
+    Py_XDECREF(ref);
     PyObject_GC_Track(it);
     return (PyObject *)it;
 fail:
     Py_DECREF(zip);
-    Py_DECREF(fs);
+    Py_XDECREF(fs);
+    Py_XDECREF(ref);
     return NULL;
+}
+
+/* Buffered mode, before each wait: submits the next item through the
+ * executor, if it is still alive and the input has one. -1 on error. */
+static int refill(MapIterObject *it)
+{
+    PyObject *ex;
+#if PY_VERSION_HEX >= 0x030D0000
+    if (PyWeakref_GetRef(it->executor, &ex) < 0)
+        return -1;
+#else
+    ex = Py_XNewRef(PyWeakref_GetObject(it->executor));
+    if (!ex)
+        return -1;
+    if (ex == Py_None)
+        Py_CLEAR(ex);
+#endif
+    if (!ex) {              /* the executor is gone: yield what was submitted */
+        clear_input(it);
+        return 0;
+    }
+    PyObject *item = PyIter_Next(it->args);
+    if (!item) {
+        Py_DECREF(ex);
+        clear_input(it);
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    PyObject *f = submit_item(NULL, ex, it->fn, item);
+    Py_DECREF(item);
+    Py_DECREF(ex);
+    if (!f || PyList_Append(it->fs, f) < 0) {
+        Py_XDECREF(f);
+        return -1;
+    }
+    Py_DECREF(f);
+    /* Drop the yielded prefix now and then: the list stays about
+     * buffersize long however long the input is (amortized O(1)). */
+    if (it->pos >= 64 && it->pos * 2 >= PyList_GET_SIZE(it->fs)) {
+        if (PyList_SetSlice(it->fs, 0, it->pos, NULL) < 0)
+            return -1;
+        it->pos = 0;
+    }
+    return 0;
 }
 
 /* close() or dealloc: cancels what is left only once iteration began. */
 static void mi_stop(MapIterObject *it)
 {
-    if (it->started)
+    if (it->started) {
         cancel_remaining(it);
-    else
+    } else {
         Py_CLEAR(it->fs);
+        clear_input(it);
+    }
 }
 
 static PyObject *mi_next(MapIterObject *it)
@@ -127,6 +229,11 @@ static PyObject *mi_next(MapIterObject *it)
         return NULL;
     if (it->pos >= PyList_GET_SIZE(it->fs)) {
         Py_CLEAR(it->fs);
+        clear_input(it);
+        return NULL;
+    }
+    if (it->args && refill(it) < 0) {
+        cancel_remaining(it);
         return NULL;
     }
     PyObject *f = PyList_GET_ITEM(it->fs, it->pos);
@@ -137,7 +244,7 @@ static PyObject *mi_next(MapIterObject *it)
                                          : PyFloat_FromDouble(it->end_time - gf_now_ns() / 1e9);
     PyObject *r = timeout ? PyObject_CallMethod(f, "result", "O", timeout) : NULL;
     Py_XDECREF(timeout);
-    if (result_or_cancel) {
+    if (result_or_cancel || it->executor) {
         PyObject *t, *v, *tb;
         PyErr_Fetch(&t, &v, &tb);
         PyObject *c = GfFuture_Check(f) ? (gf_future_cancel((FutureObject *)f) < 0 ? NULL : Py_NewRef(Py_None))
@@ -160,12 +267,17 @@ static PyObject *mi_close(MapIterObject *it, PyObject *unused)
 static int mi_traverse(MapIterObject *it, visitproc visit, void *arg)
 {
     Py_VISIT(it->fs);
+    Py_VISIT(it->args);
+    Py_VISIT(it->fn);
+    Py_VISIT(it->executor);
     return 0;
 }
 
 static int mi_clear(MapIterObject *it)
 {
     Py_CLEAR(it->fs);
+    clear_input(it);
+    Py_CLEAR(it->executor);
     return 0;
 }
 
@@ -173,6 +285,7 @@ static void mi_dealloc(MapIterObject *it)
 {
     PyObject_GC_UnTrack(it);
     mi_stop(it);
+    mi_clear(it);
     PyObject_GC_Del(it);
 }
 

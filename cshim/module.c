@@ -53,7 +53,8 @@ static PyMethodDef module_methods[] = {
      "as_completed(fs, timeout=None)\n--\n\n"
      "An iterator over the given futures that yields each as it completes."},
     {"map_submit", (PyCFunction)(void (*)(void))gf_map_submit, METH_FASTCALL,
-     "map_submit(submit, fn, iterables, end_time)\n--\n\nExecutor.map's engine."},
+     "map_submit(submit, fn, iterables, end_time[, buffersize, executor])\n--\n\n"
+     "Executor.map's engine (see mapiter.c)."},
     {"set_interpreter_shutdown", set_interpreter_shutdown, METH_NOARGS,
      "Refuse new thread-pool work from now on (interpreter exit)."},
     {"forked", forked, METH_NOARGS,

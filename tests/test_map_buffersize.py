@@ -1,8 +1,11 @@
 """Executor.map(..., buffersize=N) (Python 3.14's, gh-74028) on every
 supported version, for both pools: bounded submission over endless input,
 results in order, the stdlib's errors for bad values."""
+import gc
 import itertools
 import sys
+import tracemalloc
+import weakref
 
 import pytest
 
@@ -34,6 +37,57 @@ def test_endless_input_is_consumed_lazily(ex):
     # only that far ahead (without buffersize, map would never return).
     assert len(seen) <= 200 + 8
     it.close()
+
+
+def test_memory_stays_bounded_over_an_endless_generator(ex):
+    n = 100_000 if isinstance(ex, gofutures.ThreadPoolExecutor) else 10_000
+    it = ex.map(T.identity, itertools.count(), buffersize=16)
+    for _ in range(500):        # warm: pools, workers, free lists
+        next(it)
+    tracemalloc.start()
+    try:
+        for i in range(500, 500 + n):
+            assert next(it) == i
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    it.close()
+    # Python-side: no future, argument or result kept per item (an unbounded
+    # map would hold n futures: tens of megabytes). Go-side: the queue never
+    # held more than the buffer.
+    assert peak < 256 * 1024, peak
+    assert ex.stats().queue_high_water <= 16 + 1
+
+
+def test_input_read_one_item_per_result():
+    with gofutures.ThreadPoolExecutor(1) as ex:
+        seen = []
+        it = ex.map(T.identity, counting(itertools.count(), seen), buffersize=5)
+        assert len(seen) == 5           # the buffer is filled by map() itself
+        assert next(it) == 0 and len(seen) == 6
+        assert next(it) == 1 and len(seen) == 7
+        it.close()
+
+
+def test_several_endless_inputs_and_none():
+    with gofutures.ThreadPoolExecutor(2) as ex:
+        it = ex.map(pow, itertools.count(2), itertools.count(), buffersize=3)
+        assert [next(it) for _ in range(4)] == [1, 3, 16, 125]
+        it.close()
+        assert list(ex.map(T.square, buffersize=2)) == []
+
+
+def test_the_iterator_does_not_keep_the_executor_alive():
+    seen = []
+    ex = gofutures.ThreadPoolExecutor(2)
+    ref = weakref.ref(ex)
+    it = ex.map(T.identity, counting(itertools.count(), seen), buffersize=3)
+    ex.shutdown(wait=True)
+    del ex
+    gc.collect()
+    assert ref() is None
+    # What was submitted is still yielded; nothing more is read or submitted.
+    assert list(it) == [0, 1, 2] and seen == [0, 1, 2]
 
 
 def test_chunks_count_against_buffersize():

@@ -18,7 +18,6 @@ import itertools
 import multiprocessing as mp
 import os
 import threading
-import time
 import weakref
 from functools import partial
 
@@ -315,13 +314,9 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
             # Each call runs a chunk of calls and returns their results' list.
             fn = partial(_worker._process_chunk, fn)
             iterables = (_get_chunks(*iterables, chunksize=chunksize),)
-        if buffersize is not None:
-            # gofutures, as Python 3.14: at most buffersize calls (chunks)
-            # submitted and not yet yielded; the input is consumed lazily.
-            results = _mapbuf.buffered_map(self, fn, iterables, timeout, buffersize)
-        else:
-            end_time = None if timeout is None else timeout + time.monotonic()
-            results = _ext.load().map_submit(self.submit, fn, iterables, end_time)
+        # buffersize (gofutures, as Python 3.14): at most buffersize calls
+        # (chunks) submitted and not yet yielded; the input is read lazily.
+        results = _mapbuf.map_results(self, self.submit, fn, iterables, timeout, buffersize)
         return _chain_from_iterable_of_lists(results) if chunksize > 1 else results
 
     def shutdown(self, wait=True, *, cancel_futures=False):

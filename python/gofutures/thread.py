@@ -12,7 +12,6 @@ import math
 import os
 import sys
 import threading
-import time
 import weakref
 
 from concurrent.futures import _base
@@ -175,15 +174,9 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
         submitted and not yet yielded; the input is consumed lazily.
         """
         _mapbuf.check_buffersize(buffersize)
-        if buffersize is not None:
-            return _mapbuf.buffered_map(self, fn, iterables, timeout, buffersize)
-        if self._core is None:
+        if self._core is None and buffersize is None:
             return super().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
-        if timeout is not None:
-            end_time = timeout + time.monotonic()
-        else:
-            end_time = None
-        return _ext.load().map_submit(self.submit, fn, iterables, end_time)
+        return _mapbuf.map_results(self, self.submit, fn, iterables, timeout, buffersize)
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         if self._core is None:
