@@ -62,6 +62,7 @@ type ProcPool struct {
 	workers   map[uint64]*procWorker
 	nextWID   uint64
 	nextTID   uint64
+	nextSeq   uint64 // dispatch order (procTask.seq)
 	max       int
 	maxTasks  int // 0: no limit
 	prefetch  int
@@ -74,7 +75,8 @@ type ProcPool struct {
 	evSignal  chan struct{}
 	allGone   chan struct{} // closed when shut down with no worker left
 	completed int64
-	stats     *stats.Pool // stats: see procpool_stats.go
+	stats     *stats.Pool   // stats: see procpool_stats.go
+	kill      func(pid int) // SIGKILL; the tests' fake workers replace it
 }
 
 type procTask struct {
@@ -82,8 +84,18 @@ type procTask struct {
 	fut        *Future
 	payload    []byte
 	timeout    time.Duration // 0: none
-	timer      *time.Timer   // running while the task is in flight with a timeout
+	timer      *time.Timer   // running while the task runs on its worker, with a timeout
+	seq        uint64        // dispatch order: a worker runs its tasks in this order
+	started    bool          // RUNNING (and counted as started) since its first dispatch
 	enq, start int64         // stats: stats.Now() at submit and at dispatch
+}
+
+// sendItem is a task for a worker's writer. keep: the task is queued behind
+// a timed one there, so it may be requeued (requeueLocked) and the writer
+// must leave its payload in place.
+type sendItem struct {
+	t    *procTask
+	keep bool
 }
 
 type procWorker struct {
@@ -91,13 +103,15 @@ type procWorker struct {
 	pid      int
 	w        *os.File
 	r        *os.File
-	sendq    chan *procTask // nil task: send FrameQuit
+	sendq    chan sendItem // nil task: send FrameQuit
 	inflight map[uint64]*procTask
 	assigned int
 	retiring bool // no more tasks: quit once in-flight ones are done
 	quitSent bool
-	timed    bool // runs a task with a timeout: nothing is queued behind it
 	killed   bool // killed by the pool (a task timed out): its end is expected
+	// killed, and the timed-out task's result came in after all: the task
+	// queued behind it may have started before the kill.
+	lateResult bool
 }
 
 // NewProcPool returns a dispatcher for at most max workers, each running at
@@ -114,6 +128,7 @@ func NewProcPool(max, maxTasks, prefetch int) *ProcPool {
 		evSignal: make(chan struct{}, 1),
 		allGone:  make(chan struct{}),
 		stats:    stats.NewPool(stats.KindProcess), // stats
+		kill:     func(pid int) { syscall.Kill(pid, syscall.SIGKILL) },
 	}
 }
 
@@ -133,8 +148,11 @@ func (p *ProcPool) Submit(f *Future, payload []byte) (spawn bool, err error) {
 
 // SubmitTimeout is Submit for a task that may run at most timeout (0: no
 // limit). Past it, the task's worker is killed and replaced, and the future
-// fails with a TagTimeout payload. Such a task runs alone on its worker, and
-// its clock starts when it is handed to the worker.
+// fails with a TagTimeout payload. Its clock starts when it starts running:
+// when it is handed to an idle worker, or when the result of the task
+// before it on its worker comes back (timed tasks are prefetched like any
+// other). Tasks queued behind it on the killed worker never started: they
+// go back to the head of the queue (workerGone).
 func (p *ProcPool) SubmitTimeout(f *Future, payload []byte, timeout time.Duration) (spawn bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -177,7 +195,7 @@ func (p *ProcPool) pumpLocked() {
 	for p.qhead < len(p.queue) {
 		var best *procWorker
 		for _, w := range p.workers {
-			if w.retiring || w.timed || len(w.inflight) >= p.prefetch {
+			if w.retiring || len(w.inflight) >= p.prefetch {
 				continue
 			}
 			if best == nil || len(w.inflight) < len(best.inflight) {
@@ -187,9 +205,6 @@ func (p *ProcPool) pumpLocked() {
 		if best == nil {
 			break
 		}
-		if p.queue[p.qhead].timeout > 0 && len(best.inflight) > 0 {
-			break // a timed task waits for an idle worker
-		}
 		// A task queued behind another on a busy worker waits for it even if
 		// another worker frees up first: do it only with a backlog, where
 		// every worker stays busy anyway and the full pipe saves a round trip.
@@ -197,30 +212,57 @@ func (p *ProcPool) pumpLocked() {
 			break
 		}
 		t := p.popLocked()
-		if ok, _ := t.fut.SetRunningOrNotifyCancel(); !ok {
-			// Cancelled while queued: now CANCELLED_AND_NOTIFIED.
-			p.stats.LeftQueue(1, false) // stats
-			if o := t.fut.TakeOwner(); o != 0 {
-				p.emitLocked(Event{Kind: EvDeliver, Owner: o})
+		if !t.started { // (a requeued task is RUNNING already)
+			if ok, _ := t.fut.SetRunningOrNotifyCancel(); !ok {
+				// Cancelled while queued: now CANCELLED_AND_NOTIFIED.
+				p.stats.LeftQueue(1, false) // stats
+				if o := t.fut.TakeOwner(); o != 0 {
+					p.emitLocked(Event{Kind: EvDeliver, Owner: o})
+				}
+				continue
 			}
-			continue
+			t.started = true
+			p.statsDispatched(t) // stats
 		}
+		idle := len(best.inflight) == 0
+		keep := false
+		for _, ahead := range best.inflight {
+			keep = keep || ahead.timeout > 0
+		}
+		p.nextSeq++
+		t.seq = p.nextSeq
 		best.inflight[t.id] = t
-		p.statsDispatched(t) // stats
 		best.assigned++
-		if t.timeout > 0 {
-			w, t := best, t
-			best.timed = true
-			t.timer = time.AfterFunc(t.timeout, func() { p.expire(w, t) })
+		if idle {
+			p.startClockLocked(best, t)
 		}
 		if p.maxTasks > 0 && best.assigned >= p.maxTasks {
 			best.retiring = true
 		}
-		best.sendq <- t // room: len(inflight) <= prefetch = cap(sendq) - 1
+		best.sendq <- sendItem{t, keep} // room: len(inflight) <= prefetch = cap(sendq) - 1
 	}
 	if p.qhead == len(p.queue) {
 		p.queue, p.qhead = p.queue[:0], 0
 	}
+}
+
+// startClockLocked: t starts running on w now; a timed task's clock starts.
+func (p *ProcPool) startClockLocked(w *procWorker, t *procTask) {
+	if t.timeout > 0 && t.timer == nil {
+		t.timer = time.AfterFunc(t.timeout, func() { p.expire(w, t) })
+	}
+}
+
+// headLocked is the task w runs now: its first in flight in dispatch order
+// (a worker runs its tasks one after another, and answers in that order).
+func headLocked(w *procWorker) *procTask {
+	var h *procTask
+	for _, t := range w.inflight {
+		if h == nil || t.seq < h.seq {
+			h = t
+		}
+	}
+	return h
 }
 
 func (p *ProcPool) popLocked() *procTask {
@@ -251,7 +293,7 @@ func (p *ProcPool) AddWorker(pid, taskW, resultR int) uint64 {
 		pid:      pid,
 		w:        os.NewFile(uintptr(taskW), "gofutures-task"),
 		r:        os.NewFile(uintptr(resultR), "gofutures-result"),
-		sendq:    make(chan *procTask, p.prefetch+1),
+		sendq:    make(chan sendItem, p.prefetch+1),
 		inflight: map[uint64]*procTask{},
 	}
 	p.mu.Lock()
@@ -278,7 +320,8 @@ func (p *ProcPool) AddWorker(pid, taskW, resultR int) uint64 {
 
 func (p *ProcPool) writer(w *procWorker) {
 	var buf []byte
-	for t := range w.sendq {
+	for item := range w.sendq {
+		t := item.t
 		if t == nil {
 			w.w.Write(AppendFrame(buf[:0], FrameQuit, 0, nil))
 			break
@@ -295,7 +338,9 @@ func (p *ProcPool) writer(w *procWorker) {
 				_, err = w.w.Write(t.payload)
 			}
 		}
-		t.payload = nil
+		if !item.keep {
+			t.payload = nil // sent: the bytes are the worker's now
+		}
 		if err != nil {
 			break // the reader sees the process go
 		}
@@ -327,7 +372,14 @@ func (p *ProcPool) complete(w *procWorker, fr Frame) {
 	delete(w.inflight, fr.ID)
 	if t != nil && t.timer != nil {
 		t.timer.Stop()
-		w.timed = false
+	}
+	if w.killed {
+		// The worker is being killed for a timed-out task: a result now is
+		// either that task's, late (then the next one may have started),
+		// or one that beat the kill. Nothing more starts here.
+		w.lateResult = w.lateResult || t == nil
+	} else if h := headLocked(w); h != nil {
+		p.startClockLocked(w, h) // the next task starts as this one ends
 	}
 	p.mu.Unlock()
 	if t != nil {
@@ -383,7 +435,7 @@ func (p *ProcPool) quitLocked(w *procWorker) {
 	if !w.quitSent {
 		w.quitSent = true
 		w.retiring = true
-		w.sendq <- nil
+		w.sendq <- sendItem{}
 		close(w.sendq)
 	}
 }
@@ -429,6 +481,9 @@ func (p *ProcPool) workerGone(w *procWorker, err error) {
 		p.breakLocked(cause)
 		p.emitLocked(Event{Kind: EvBroken})
 	}
+	if w.killed {
+		p.requeueLocked(w)
+	}
 	delete(p.workers, w.id)
 	p.quitLocked(w) // stops the writer
 	p.emitLocked(Event{Kind: EvReap, Worker: uint64(w.pid)})
@@ -439,6 +494,40 @@ func (p *ProcPool) workerGone(w *procWorker, err error) {
 		}
 	}
 	p.checkDoneLocked()
+}
+
+// requeueLocked: w was killed for a task that ran past its timeout; the
+// tasks queued behind that one never started, so they go back to the head
+// of the queue, in order, for another worker. The exception: when the
+// timed-out task's result came in after all (it ended at its deadline),
+// the next task may have started before the kill; it is not run twice but
+// fails as a task whose process died (BrokenProcessPool), alone.
+func (p *ProcPool) requeueLocked(w *procWorker) {
+	var back []*procTask
+	for len(w.inflight) > 0 {
+		t := headLocked(w)
+		delete(w.inflight, t.id)
+		if t.timer != nil {
+			t.timer.Stop()
+		}
+		if w.lateResult && back == nil && !p.broken {
+			w.lateResult = false
+			msg := fmt.Sprintf("worker process %d was killed (another task ran past its "+
+				"timeout) while this task may have been running\n", w.pid)
+			p.statsFinished(t, true) // stats
+			if t.fut.FinishPayload(true, append([]byte{TagBroken}, msg...)) == nil {
+				if o := t.fut.TakeOwner(); o != 0 {
+					p.emitLocked(Event{Kind: EvDeliver, Owner: o})
+				}
+			}
+			continue
+		}
+		back = append(back, t)
+	}
+	if len(back) > 0 {
+		p.queue = append(back, p.queue[p.qhead:]...)
+		p.qhead = 0
+	}
 }
 
 // expire fails a task that ran past its timeout and kills its worker; the
@@ -461,7 +550,7 @@ func (p *ProcPool) expire(w *procWorker, t *procTask) {
 	pid := w.pid
 	p.mu.Unlock()
 	if pid > 0 {
-		syscall.Kill(pid, syscall.SIGKILL)
+		p.kill(pid)
 	}
 }
 
@@ -481,8 +570,13 @@ func (p *ProcPool) breakLocked(cause string) {
 		}
 	}
 	for p.qhead < len(p.queue) {
-		p.stats.LeftQueue(1, true) // stats
-		fail(p.popLocked())
+		t := p.popLocked()
+		if t.started { // requeued after its worker was killed: counted as running
+			p.statsFinished(t, true) // stats
+		} else {
+			p.stats.LeftQueue(1, true) // stats
+		}
+		fail(t)
 	}
 	for _, w := range p.workers {
 		for id, t := range w.inflight {

@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -13,10 +16,27 @@ import (
 // echoWorker plays a worker process over real pipes: it answers each task
 // with its payload (kind R), or E when the payload is "fail", or dies
 // (closes its pipes) when the payload is "die".
+// A payload "sleep:N" answers itself after N milliseconds, unless the
+// worker is killed first (kill closes its pipes, as a process's death does).
 type echoWorker struct {
 	taskR, resultW *os.File
 	done           chan struct{}
 	ran            int
+	current        atomic.Uint64 // id of the task running now
+	killed         chan struct{}
+	killOnce       sync.Once
+}
+
+// kill ends the fake process; late: it first answers the task it runs, as a
+// task that ends at its deadline, just before the kill lands, does.
+func (w *echoWorker) kill(late bool) {
+	w.killOnce.Do(func() {
+		if late {
+			w.resultW.Write(AppendFrame(nil, FrameResult, w.current.Load(), []byte("late")))
+		}
+		close(w.killed)
+		w.resultW.Close()
+	})
 }
 
 func startFake(t *testing.T, p *ProcPool, pid int) *echoWorker {
@@ -29,10 +49,23 @@ func startFake(t *testing.T, p *ProcPool, pid int) *echoWorker {
 		t.Fatal(err)
 	}
 	w := &echoWorker{taskR: os.NewFile(uintptr(tp[0]), "taskR"), resultW: os.NewFile(uintptr(rp[1]), "resultW"),
-		done: make(chan struct{})}
+		done: make(chan struct{}), killed: make(chan struct{})}
+	fakesByPID.Store(pid, w)
 	p.AddWorker(pid, tp[1], rp[0])
 	go w.loop()
 	return w
+}
+
+// fakesByPID: the fake workers by the pid they were given, for fakeKill.
+var fakesByPID sync.Map
+
+// fakeKill makes p's kills end fake workers (late: see echoWorker.kill).
+func fakeKill(p *ProcPool, late bool) {
+	p.kill = func(pid int) {
+		if w, ok := fakesByPID.Load(pid); ok {
+			w.(*echoWorker).kill(late)
+		}
+	}
 }
 
 func (w *echoWorker) loop() {
@@ -46,6 +79,20 @@ func (w *echoWorker) loop() {
 			return
 		}
 		w.ran++
+		w.current.Store(fr.ID)
+		if ms, ok := strings.CutPrefix(string(fr.Payload), "sleep:"); ok {
+			n, _ := strconv.Atoi(ms)
+			select {
+			case <-time.After(time.Duration(n) * time.Millisecond):
+			case <-w.killed:
+				return
+			}
+		}
+		select {
+		case <-w.killed:
+			return
+		default:
+		}
 		switch string(fr.Payload) {
 		case "die":
 			return
@@ -268,5 +315,113 @@ func TestProcPoolDeliversOwners(t *testing.T) {
 	}
 	if !found || f.TakeOwner() != 0 {
 		t.Fatalf("owner not delivered exactly once: %+v", ev.seen)
+	}
+}
+
+// payloadOf is a finished future's tag and text.
+func payloadOf(t *testing.T, f *Future) (byte, string) {
+	t.Helper()
+	pl := f.TakePayload()
+	if len(pl) == 0 {
+		t.Fatalf("no payload (state %v)", f.State())
+	}
+	return pl[0], string(pl[1:])
+}
+
+// A timed task is prefetched like any other; when it runs past its timeout
+// its worker is killed, and the task queued behind it there (which never
+// started) runs on the replacement: it is neither lost nor failed.
+func TestProcPoolTimedTaskQueuedBehindIsRequeued(t *testing.T) {
+	p := NewProcPool(1, 0, 2)
+	fakeKill(p, false)
+	ev := collect(t, p)
+	hung, next, last := NewFuture(), NewFuture(), NewFuture()
+	if spawn, _ := p.SubmitTimeout(hung, []byte("sleep:60000"), 50*time.Millisecond); spawn {
+		startFake(t, p, 7001)
+	}
+	p.Submit(next, []byte("next"))
+	p.Submit(last, []byte("last"))
+	p.mu.Lock()
+	var inflight []int
+	for _, w := range p.workers {
+		inflight = append(inflight, len(w.inflight))
+	}
+	p.mu.Unlock()
+	if len(inflight) != 1 || inflight[0] != 2 {
+		t.Fatalf("in flight per worker: %v; want the timed task and one prefetched behind it", inflight)
+	}
+	waitDone(t, hung, next, last)
+	if tag, msg := payloadOf(t, hung); tag != TagTimeout || !strings.Contains(msg, "worker process 7001 was killed") {
+		t.Fatalf("hung: %c %q", tag, msg)
+	}
+	for f, want := range map[*Future]string{next: "next", last: "last"} {
+		if tag, got := payloadOf(t, f); tag != TagResult || got != want {
+			t.Fatalf("%s: %c %q", want, tag, got)
+		}
+	}
+	p.Shutdown(false)
+	<-ev.done
+	if ev.spawns != 1 || ev.count(EvBroken) != 0 {
+		t.Fatalf("spawns=%d events=%+v", ev.spawns, ev.seen)
+	}
+	if s := p.Stats().Snapshot(); s.Completed != 2 || s.Failed != 1 || s.Running != 0 || s.Queued != 0 {
+		t.Fatalf("stats: %+v", s)
+	}
+}
+
+// A timed task's clock starts when it starts running, not when it is
+// queued behind another task on its worker.
+func TestProcPoolTimedTaskClockStartsWhenItRuns(t *testing.T) {
+	p := NewProcPool(1, 0, 2)
+	fakeKill(p, false)
+	ev := collect(t, p)
+	slow, timed, filler := NewFuture(), NewFuture(), NewFuture()
+	if spawn, _ := p.Submit(slow, []byte("sleep:400")); spawn {
+		startFake(t, p, 7101)
+	}
+	p.SubmitTimeout(timed, []byte("quick"), 200*time.Millisecond) // prefetched behind slow
+	p.Submit(filler, []byte("filler"))
+	waitDone(t, slow, timed, filler)
+	for f, want := range map[*Future]string{slow: "sleep:400", timed: "quick", filler: "filler"} {
+		if tag, got := payloadOf(t, f); tag != TagResult || got != want {
+			t.Fatalf("%s: %c %q", want, tag, got)
+		}
+	}
+	p.Shutdown(false)
+	<-ev.done
+	if ev.spawns != 0 {
+		t.Fatalf("a worker was killed: spawns=%d", ev.spawns)
+	}
+}
+
+// When the timed-out task's result comes in after all (it ended at its
+// deadline), the task behind it may have started before the kill: it is
+// not run a second time but fails alone (TagBroken); the one after it,
+// which cannot have started, still runs.
+func TestProcPoolTaskBehindALateTimeoutIsNotRunTwice(t *testing.T) {
+	p := NewProcPool(1, 0, 3)
+	fakeKill(p, true)
+	ev := collect(t, p)
+	hung, maybe, after := NewFuture(), NewFuture(), NewFuture()
+	if spawn, _ := p.SubmitTimeout(hung, []byte("sleep:60000"), 50*time.Millisecond); spawn {
+		startFake(t, p, 7201)
+	}
+	p.Submit(maybe, []byte("maybe"))
+	p.Submit(after, []byte("after"))
+	p.Submit(NewFuture(), []byte("more")) // keeps the backlog that prefetches
+	waitDone(t, hung, maybe, after)
+	if tag, _ := payloadOf(t, hung); tag != TagTimeout {
+		t.Fatalf("hung: %c", tag)
+	}
+	if tag, msg := payloadOf(t, maybe); tag != TagBroken || !strings.Contains(msg, "may have been running") {
+		t.Fatalf("maybe: %c %q", tag, msg)
+	}
+	if tag, got := payloadOf(t, after); tag != TagResult || got != "after" {
+		t.Fatalf("after: %c %q", tag, got)
+	}
+	p.Shutdown(false)
+	<-ev.done
+	if ev.count(EvBroken) != 0 {
+		t.Fatalf("the pool broke: %+v", ev.seen)
 	}
 }

@@ -95,5 +95,13 @@ def sleep_forever():
     time.sleep(3600)
 
 
+def record(path, x, secs=0.0):
+    """Appends x to the file at path (one line per run), then sleeps."""
+    with open(path, "a") as f:
+        f.write("%d\n" % x)
+    time.sleep(secs)
+    return x
+
+
 def exit_with(code):
     os._exit(code)

@@ -64,6 +64,22 @@ def test_hung_task_times_out_and_the_pool_carries_on():
         assert _gone(killed)
 
 
+def test_tasks_behind_a_hung_timed_task_run_once_each(tmp_path):
+    # One worker and a backlog: timed tasks are prefetched like any other, so
+    # tasks wait on the worker behind the one that hangs. When it is killed,
+    # they run on the replacement: none lost, none failed, none run twice.
+    log = tmp_path / "runs"
+    with gofutures.ProcessPoolExecutor(1, task_timeout=1.0) as ex:
+        fs = [ex.submit(T.record, str(log), i, 3600 if i == 3 else 0) for i in range(12)]
+        for i, f in enumerate(fs):
+            if i == 3:
+                with pytest.raises(gofutures.TimeoutError):
+                    f.result(timeout=60)
+            else:
+                assert f.result(timeout=60) == i
+    assert sorted(int(x) for x in log.read_text().split()) == list(range(12))
+
+
 def test_task_in_time_is_unaffected():
     with gofutures.ProcessPoolExecutor(1) as ex:
         assert ex.submit_with_timeout(30, T.add, 1, 2, c=3).result() == 6

@@ -275,8 +275,9 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         """Like submit(), but fn(*args, **kwargs) may run at most `timeout`
         seconds (gofutures only). Past it, the worker process running it is
         killed and replaced, the future fails with TimeoutError, and the pool
-        and the other tasks carry on. The clock starts when the call is handed
-        to a worker (such a call runs alone on its worker).
+        and the other tasks carry on. The clock starts when the call starts
+        running on its worker; calls queued behind it on the killed worker
+        never started, and run on another one.
 
         The timeout is a positional argument before fn, so it can never
         collide with a keyword argument of fn's own (a `timeout=` keyword on
