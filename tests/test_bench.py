@@ -42,18 +42,22 @@ def test_every_workload_ran_and_was_checked(quick):
     has_process_pool = getattr(gofutures, "ProcessPoolExecutor", None) is not None
     for rec in data["workloads"]:
         cols = rec["results"]
-        expect = {"stdlib": "ok", "gofutures": "ok"}
-        if rec["group"] == "process":
-            expect["loky"] = "ok" if _has_loky() else "n/a"
-            if not has_process_pool:
-                expect["gofutures"] = "n/a"
+        if rec["pair"] == ["gofutures", "stdlib"]:
+            expect = {"stdlib": "ok", "gofutures": "ok"}
+            if rec["group"] == "process":
+                expect["loky"] = "ok" if _has_loky() else "n/a"
+        else:   # the cost of an opt-in feature: gofutures with it / without it
+            expect = {name: "ok" for name in rec["pair"]}
+            assert rec["pair"][1] == "gofutures" and rec["pair"][0].startswith("gofutures+")
+        if rec["group"] == "process" and not has_process_pool:
+            expect = {k: "n/a" if k.startswith("gofutures") else v for k, v in expect.items()}
         assert {k: c["status"] for k, c in cols.items()} == expect, (rec["name"], cols)
         for c in cols.values():
             if c["status"] == "ok":
                 # every sample posted was a checked one, one per round
                 assert c["checked"] == len(c["samples"]) == rec["rounds"] == 2
                 assert c["best"] <= c["median"] and c["best"] > 0
-        if cols["gofutures"]["status"] == "ok":
+        if all(cols[name]["status"] == "ok" for name in rec["pair"]):
             r = rec["ratio_gofutures"]
             assert len(r["ratios"]) == 2 and r["lo"] <= r["median"] <= r["hi"]
             if rec["target"]:
@@ -76,12 +80,13 @@ def test_progress_table_and_chart(quick):
     progress = [line for line in quick.stderr.splitlines() if line.startswith("[")]
     assert len(progress) == n
     rows = [line for line in quick.stdout.splitlines() if line.startswith("| ")]
-    assert len(rows) == n + 1  # header + one per workload
+    assert len(rows) == n + 2  # a header per table (gofutures/stdlib, feature costs), a row each
+    assert sum(line.startswith("| opt-in feature cost |") for line in rows) == 1
     root = ET.parse(quick.svg).getroot()
     assert root.tag.endswith("svg")
     texts = [t.text for t in root.iter() if t.tag.endswith("text")]
     for rec in quick.data["workloads"]:
-        assert rec["title"] in texts
+        assert any((t or "").startswith(rec["title"]) for t in texts)
 
 
 def test_from_json_renders_the_same_table(quick, tmp_path):
@@ -109,6 +114,17 @@ def test_a_wrong_result_posts_no_figure():
     g = rec["results"]["gofutures"]
     assert g["status"] == "failed" and g["samples"] == [] and "wrong result" in g["error"]
     assert rec["ratio_gofutures"] is None and rec["verdict"] == "n/a"
+
+
+def test_a_feature_cost_is_the_ratio_of_its_own_two_columns():
+    def sample(impl, n):
+        return {"stdlib": 1.0, "gofutures": 2.0, "gofutures+x": 3.0}[impl.name] * n, n
+    impls = dict(_impls(), **{"gofutures+x": types.SimpleNamespace(name="gofutures+x", Future=1)})
+    w = _bench_run.Workload("w", "w", "futures", 3, 3, sample, lambda n: n,
+                            impls=("gofutures", "gofutures+x"), pair=("gofutures+x", "gofutures"))
+    rec = _bench_run.run(w, impls, rounds=2, quick=False, timeout=5)
+    assert set(rec["results"]) == {"gofutures", "gofutures+x"}
+    assert rec["ratio_gofutures"]["median"] == 1.5 and rec["ratio_loky"] is None
 
 
 def test_a_hung_sample_times_out_and_fails():

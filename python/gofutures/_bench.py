@@ -102,7 +102,9 @@ def _progress(i, total, rec):
             parts.append("%s %s" % (name, col["status"].upper() if col["status"] != "n/a"
                                     else "n/a"))
     r = rec.get("ratio_gofutures")
-    ratio = ("ratio %.2f (%.2f–%.2f)" % (r["median"], r["lo"], r["hi"])) if r else "ratio n/a"
+    what = "ratio" if rec["pair"] == ["gofutures", "stdlib"] else "/".join(rec["pair"])
+    f = _bench_report.fmt_ratio
+    ratio = ("%s %s (%s–%s)" % (what, f(r["median"]), f(r["lo"]), f(r["hi"]))) if r else what + " n/a"
     print("[%2d/%d] %-22s %s  %s%s" % (i, total, rec["name"], "  ".join(parts), ratio,
                                        "  " + rec["verdict"] if rec.get("verdict") else ""),
           file=sys.stderr, flush=True)
@@ -136,8 +138,8 @@ def main(argv):
     timeout = args.timeout or (60.0 if args.quick else 120.0)
     print("floors ...", file=sys.stderr, flush=True)
     floors = _bench_floors.measure(args.quick)   # before the engine is loaded
-    impls = {"stdlib": _bench_impls.stdlib(), "gofutures": _bench_impls.gofutures(),
-             "loky": _bench_impls.loky()}
+    names = {"stdlib", "gofutures", "loky"}.union(*(w.impls for w in workloads))
+    impls = {name: _bench_impls.by_name(name) for name in sorted(names)}
     data = {"command": "python -m gofutures bench " + " ".join(argv),
             "quick": args.quick, "rounds": rounds, "machine": _machine(impls),
             "floors": floors, "workloads": []}

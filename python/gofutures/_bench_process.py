@@ -89,6 +89,10 @@ def start_method():
 
 def workloads():
     three = ("stdlib", "gofutures", "loky")
+    # The cost of the per-task timeout's bookkeeping: the same pool with and
+    # without a pool-wide task_timeout (one that never fires).
+    timeout_cost = dict(impls=("gofutures", "gofutures+task_timeout"),
+                        pair=("gofutures+task_timeout", "gofutures"))
     return [
         Workload("process_submit", "process submit+result, 2 workers", "process",
                  3_000, 300, _submit_result, _squares, _open, _close, impls=three,
@@ -104,6 +108,12 @@ def workloads():
         Workload("process_map_256", "process map chunksize=256, 2 workers", "process",
                  100_000, 10_000, _map(256), _squares, _open, _close, impls=three,
                  target=("ratio<=", 1.0), floor=_ipc_chunk(256)),
+        Workload("process_timeout_submit", "process submit+result with task_timeout",
+                 "process", 3_000, 300, _submit_result, _squares, _open, _close,
+                 **timeout_cost),
+        Workload("process_timeout_roundtrip", "process submit→result with task_timeout",
+                 "process", 1_000, 100, _roundtrip, _squares, _open, _close,
+                 **timeout_cost),
         Workload("process_cpu", "CPU-bound (pure Python) on 2 processes", "process",
                  8, 4, _burn, lambda n: n * _burned(), _open, _close, impls=three,
                  target=("speedup>=stdlib", 1.0), serial=_burn_serial,

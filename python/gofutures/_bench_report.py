@@ -7,7 +7,7 @@ COLS = ("stdlib", "gofutures", "loky")
 
 def fmt_value(v, kind):
     if kind == "bytes":
-        return "%.0f B" % v
+        return ("%.3g B" if v < 100 else "%.0f B") % v
     for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
         if v >= scale:
             break
@@ -30,10 +30,16 @@ def _cell(rec, name):
     return text
 
 
+def fmt_ratio(x):
+    """Two decimals, or two significant digits below 0.01 (a peak memory
+    ratio can be 0.003)."""
+    return "%.2f" % x if x >= 0.01 else "%.2g" % x
+
+
 def _ratio(r):
     if r is None:
         return "n/a"
-    return "**%.2f** (%.2f–%.2f)" % (r["median"], r["lo"], r["hi"])
+    return "**%s** (%s–%s)" % (fmt_ratio(r["median"]), fmt_ratio(r["lo"]), fmt_ratio(r["hi"]))
 
 
 def _target(rec):
@@ -46,17 +52,44 @@ def _target(rec):
     return "%s %s%s" % (what, mark, v)
 
 
+def is_feature_cost(rec):
+    """A row that prices an opt-in feature (gofutures with it / without it),
+    not gofutures against the stdlib."""
+    return rec.get("pair", ["gofutures", "stdlib"]) != ["gofutures", "stdlib"]
+
+
+def svg_title(rec):
+    return rec["title"] + (" (%s / %s)" % tuple(rec["pair"]) if is_feature_cost(rec) else "")
+
+
 def table(data):
+    """The Markdown tables: gofutures (and loky) against the stdlib, then
+    the cost of the opt-in features, if any ran."""
+    main = [r for r in data["workloads"] if not is_feature_cost(r)]
+    costs = [r for r in data["workloads"] if is_feature_cost(r)]
+    lines = _main_table(data, main) if main else []
+    if costs:
+        lines += ["", "| opt-in feature cost | per | without | with | with / without |",
+                  "|---|---|---|---|---|"]
+        for rec in costs:
+            with_, without = rec["pair"]
+            lines.append("| %s | %s | %s: %s | %s: %s | %s |" % (
+                rec["title"], rec["per"], without, _cell(rec, without),
+                with_, _cell(rec, with_), _ratio(rec.get("ratio_gofutures"))))
+    return "\n".join(lines)
+
+
+def _main_table(data, recs):
     floors = data.get("floors", {})
     has_loky = any("loky" in r["results"] and r["results"]["loky"]["status"] != "n/a"
-                   for r in data["workloads"])
+                   for r in recs)
     cols = [c for c in COLS if c != "loky" or has_loky]
     head = ["workload", "per"] + cols + ["gofutures/stdlib"]
     if has_loky:
         head.append("loky/stdlib")
     head += ["target", "floor"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for rec in data["workloads"]:
+    for rec in recs:
         row = [rec["title"], rec["per"]] + [_cell(rec, c) for c in cols]
         row.append(_ratio(rec.get("ratio_gofutures")))
         if has_loky:
@@ -72,7 +105,7 @@ def table(data):
                          fmt_value(floors["pipe_rtt"], "seconds"),
                          fmt_value(floors["thread_wake"], "seconds"),
                          fmt_value(floors["pickle_rtt"], "seconds")))
-    return "\n".join(lines)
+    return lines
 
 
 def header(data):
@@ -118,7 +151,7 @@ def svg(data):
     for i, rec in enumerate(recs):
         y = top + i * row_h
         out.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (
-            left - 8, y + 14, escape(rec["title"])))
+            left - 8, y + 14, escape(svg_title(rec))))
         bars = [("gofutures", rec.get("ratio_gofutures"), "#2a7ab9", 0)]
         if rec.get("ratio_loky"):
             bars.append(("loky", rec["ratio_loky"], "#e0a030", 11))
@@ -134,8 +167,8 @@ def svg(data):
                 x0, y + 2 + dy, max(x1 - x0, 1), h, color))
             out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333"/>' % (
                 x(r["lo"]), y + 2 + dy + h / 2, x(r["hi"]), y + 2 + dy + h / 2))
-            out.append('<text x="%.1f" y="%d" fill="#333">%.2f</text>' % (
-                max(x(r["hi"]), x(1)) + 4, y + 2 + dy + h - 1, r["median"]))
+            out.append('<text x="%.1f" y="%d" fill="#333">%s</text>' % (
+                max(x(r["hi"]), x(1)) + 4, y + 2 + dy + h - 1, fmt_ratio(r["median"])))
         t = rec.get("target")
         if t:
             out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#c00" '

@@ -22,7 +22,7 @@ class Workload:
 
     def __init__(self, name, title, group, n, quick_n, sample, expected,
                  open=None, close=None, kind="seconds", per="task",
-                 target=None, floor=None, serial=None, impls=None, note=""):
+                 target=None, floor=None, serial=None, impls=None, pair=None, note=""):
         self.name = name
         self.title = title
         self.group = group            # thread | process | futures | memory
@@ -38,6 +38,10 @@ class Workload:
         self.floor = floor            # floors, n -> (value per op, description)
         self.serial = serial          # n -> (seconds, value): the one-thread baseline
         self.impls = impls or ("stdlib", "gofutures")
+        # The ratio reported: pair[0]'s time over pair[1]'s, paired per round.
+        # gofutures/stdlib, except for the cost of an opt-in feature
+        # (e.g. gofutures with task_timeout / gofutures without).
+        self.pair = pair or ("gofutures", "stdlib")
         self.note = note
 
     def needs(self, impl):
@@ -145,22 +149,23 @@ def _record(w, n, rounds, cols, serial):
             col["best"] = min(s)
     rec = {"name": w.name, "title": w.title, "group": w.group, "n": n, "rounds": rounds,
            "kind": w.kind, "per": w.per, "note": w.note,
-           "target": list(w.target) if w.target else None, "results": cols}
+           "target": list(w.target) if w.target else None, "pair": list(w.pair),
+           "results": cols}
     if serial is not None:
         rec["serial"] = {"samples": serial, "median": statistics.median(serial),
                          "best": min(serial)}
         for col in cols.values():
             if "median" in col:
                 col["speedup"] = rec["serial"]["median"] / col["median"]
-    for other in ("gofutures", "loky"):
-        rec["ratio_" + other] = _paired(cols.get(other), cols.get("stdlib"))
+    rec["ratio_gofutures"] = _paired(cols.get(w.pair[0]), cols.get(w.pair[1]))
+    rec["ratio_loky"] = _paired(cols.get("loky"), cols.get("stdlib"))
     rec["verdict"] = _verdict(w, rec)
     return rec
 
 
 def _paired(a, b):
-    """gofutures/stdlib per round (same round = same machine conditions):
-    the median and the range of the per-round ratios."""
+    """a/b per round (same round = same machine conditions): the median and
+    the range of the per-round ratios."""
     if not a or not b or "median" not in a or "median" not in b:
         return None
     ratios = [x / y for x, y in zip(a["samples"], b["samples"])]

@@ -45,6 +45,13 @@ def _map(ex, n):
     return timed(lambda: sum(ex.map(abs, range(n))))
 
 
+def _map_buffered(ex, n):
+    """gofutures: map(..., buffersize=64); the stdlib (no buffersize before
+    3.14): its plain map, which is what a user has without gofutures."""
+    kw = {} if ex.__module__.startswith("concurrent.") else {"buffersize": 64}
+    return timed(lambda: sum(ex.map(abs, range(n), **kw)))
+
+
 def _sleepers(ex, n):
     def go():
         fs = [ex.submit(time.sleep, 0.001) for _ in range(n)]
@@ -100,6 +107,10 @@ def workloads():
         Workload("thread_map", "thread map, 4 workers", "thread",
                  50_000, 5_000, _map, _SUM, _pool(4), _close,
                  target=("ratio<=", 0.25)),
+        Workload("thread_map_buffered", "thread map(buffersize=64), 4 workers", "thread",
+                 50_000, 5_000, _map_buffered, _SUM, _pool(4), _close,
+                 note="gofutures' map with buffersize=64 against the stdlib's plain map "
+                      "(the stdlib has no buffersize before 3.14)"),
         Workload("thread_sleep", "I/O-bound: sleep(1 ms) tasks, 32 workers", "thread",
                  3_000, 600, _sleepers, lambda n: n, _pool(32), _close,
                  floor=lambda fl, n: (0.001 / 32, "1 ms / 32 workers"),
