@@ -82,6 +82,10 @@ type Future struct {
 	// Payload holds a process-pool result (pickled bytes) until a Python
 	// thread decodes it. Guarded by mu.
 	payload []byte
+
+	// gate holds the backpressure slot this future's task took; it is
+	// given back on the first move to a done state.
+	gate *Gate
 }
 
 type waiterRef struct {
@@ -111,7 +115,23 @@ func (f *Future) wakeLocked() {
 		if f.done != nil {
 			close(f.done)
 		}
+		if g := f.gate; g != nil {
+			f.gate = nil
+			g.Release()
+		}
 	}
+}
+
+// SetGate hands the future the backpressure slot its task took: it is
+// given back when the future is done, or now if it is done already.
+func (f *Future) SetGate(g *Gate) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		g.Release()
+		return
+	}
+	f.gate = g
 }
 
 // notifyLocked tells every registered waiter and forgets them: a future is

@@ -92,6 +92,22 @@ extern PyTypeObject GfProcPool_Type;
 PyObject *gf_procpool_decode(PyObject *raw, PyObject *pool, FutureObject *f);
 extern int gf_interpreter_shutdown;
 
+/* gate.c: backpressure (max_pending), one per pool that has it. */
+typedef struct {
+    uintptr_t h;            /* core.Gate handle, owned; 0: no gate */
+    int64_t timeout_ns;     /* pending_timeout (GF_NO_TIMEOUT: none) */
+    Py_ssize_t max;
+    PyObject *timeout;      /* pending_timeout as given, for the message */
+} GfGate;
+PyObject *gf_gate_setup(GfGate *g, PyObject *args);
+/* Takes a slot (0), or fails with an exception set (-1). */
+int gf_gate_enter(GfGate *g);
+/* The task was queued: its future gives the slot back when done. */
+void gf_gate_attach(GfGate *g, uintptr_t fh);
+/* The task was not queued: the slot goes back now. */
+void gf_gate_leave(GfGate *g);
+void gf_gate_clear(GfGate *g);
+
 /* mapiter.c */
 extern PyTypeObject GfMapIter_Type;
 PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs);

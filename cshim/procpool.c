@@ -24,6 +24,7 @@ typedef struct {
     PyObject *ctl;         /* controller: spawn(n), reap(pid), broken() */
     PyObject *processes;   /* dict: pid -> multiprocessing.Process */
     PyObject *weakreflist;
+    GfGate gate;           /* backpressure (gate.c); gate.h 0: none */
 } ProcPoolObject;
 
 static const char FUTURE_BROKEN[] =
@@ -190,6 +191,7 @@ static void pp_dealloc(ProcPoolObject *p)
     if (p->weakreflist)
         PyObject_ClearWeakRefs((PyObject *)p);
     pp_clear(p);
+    gf_gate_clear(&p->gate);
     if (p->ph && !gf_forked) {
         /* Nothing can reach the pool any more (its service thread held a
          * reference while it ran): let Go stop what is left. */
@@ -220,6 +222,8 @@ static void set_broken(ProcPoolObject *p)
 
 static PyObject *do_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs,
                            PyObject *kwnames, int64_t timeout_ns);
+static PyObject *submit_call(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames, int64_t timeout_ns, int *queued);
 
 static PyObject *pp_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -276,6 +280,20 @@ static PyObject *do_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t 
         PyErr_SetString(PyExc_RuntimeError, "cannot schedule new futures after interpreter shutdown");
         return NULL;
     }
+    if (gf_gate_enter(&p->gate) < 0)   /* may wait for room (max_pending) */
+        return NULL;
+    int queued = 0;
+    PyObject *f = submit_call(p, args, nargs, kwnames, timeout_ns, &queued);
+    if (!queued)
+        gf_gate_leave(&p->gate);   /* not queued (or failed to pickle: done already) */
+    return f;
+}
+
+/* The rest of submit: pickles the call and queues it. *queued = 1 once Go
+ * holds the task, whose future then holds the gate's slot. */
+static PyObject *submit_call(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames, int64_t timeout_ns, int *queued)
+{
     /* The call travels as a pickle of (fn, args, kwargs or None). */
     PyObject *call = PyTuple_New(3);
     if (!call)
@@ -346,6 +364,8 @@ static PyObject *do_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t 
         Py_DECREF(f);
         return NULL;
     }
+    *queued = 1;
+    gf_gate_attach(&p->gate, f->h);
     if (rc == 1) {
         /* Start a worker process; the controller gives the start back to Go
          * (spawn_failed) if it fails, and the task stays queued. */
@@ -525,9 +545,16 @@ static PyObject *pp_stats_id(ProcPoolObject *p, PyObject *unused)
     return PyLong_FromLongLong(gf_proc_stats_id(p->ph));
 }
 
+static PyObject *pp_set_gate(ProcPoolObject *p, PyObject *args)
+{
+    return gf_gate_setup(&p->gate, args);
+}
+
 static PyMethodDef pp_methods[] = {
     {"stats_id", (PyCFunction)pp_stats_id, METH_NOARGS,
      "The pool's id in the statistics registry (gofutures._stats)."},
+    {"set_gate", (PyCFunction)pp_set_gate, METH_VARARGS,
+     "set_gate(max_pending, pending_timeout): backpressure on submit (gate.c)."},
     {"submit", (PyCFunction)(void (*)(void))pp_submit, METH_FASTCALL | METH_KEYWORDS,
      "submit(fn, /, *args, **kwargs)\n--\n\nSchedules fn(*args, **kwargs) in a worker process."},
     {"submit_with_timeout", (PyCFunction)(void (*)(void))pp_submit_timeout, METH_FASTCALL | METH_KEYWORDS,

@@ -21,6 +21,7 @@ typedef struct {
     uintptr_t ph;          /* core.ThreadPool handle, owned */
     PyObject *spawn;       /* spawn(pool): starts one worker thread */
     PyObject *weakreflist;
+    GfGate gate;           /* backpressure (gate.c); gate.h 0: none */
 } PoolObject;
 
 static const char BROKEN_MSG[] =
@@ -120,6 +121,7 @@ static void pool_dealloc(PoolObject *p)
     if (p->weakreflist)
         PyObject_ClearWeakRefs((PyObject *)p);
     pool_clear(p);
+    gf_gate_clear(&p->gate);
     if (p->ph && !gf_forked) {
         /* No worker holds us any more; drop whatever is still queued. */
         int64_t n;
@@ -154,9 +156,13 @@ static PyObject *pool_submit(PoolObject *p, PyObject *const *args, Py_ssize_t na
             return NULL;
         }
     }
-    FutureObject *f = gf_future_alloc();
-    if (!f)
+    if (gf_gate_enter(&p->gate) < 0)   /* may wait for room (max_pending) */
         return NULL;
+    FutureObject *f = gf_future_alloc();
+    if (!f) {
+        gf_gate_leave(&p->gate);
+        return NULL;
+    }
     f->fn = Py_NewRef(args[0]);
     f->args = PyTuple_New(nargs - 1);
     if (!f->args)
@@ -181,16 +187,21 @@ static PyObject *pool_submit(PoolObject *p, PyObject *const *args, Py_ssize_t na
             PyErr_SetString(PyExc_RuntimeError, "cannot schedule new futures after shutdown");
         goto fail;
     }
+    /* Queued: the slot is the future's (a worker may have run it already;
+     * then it goes back at once). */
+    gf_gate_attach(&p->gate, f->h);
     if (rc == 1) {
         PyObject *r = PyObject_CallOneArg(p->spawn, (PyObject *)p);
         if (!r) {
             gf_pool_spawn_failed(p->ph);
-            goto fail;   /* the task stays queued, as in the stdlib */
+            Py_DECREF(f);   /* the task stays queued (with its slot), as in the stdlib */
+            return NULL;
         }
         Py_DECREF(r);
     }
     return (PyObject *)f;
 fail:
+    gf_gate_leave(&p->gate);
     Py_DECREF(f);
     return NULL;
 }
@@ -321,6 +332,11 @@ static PyObject *pool_stats_id(PoolObject *p, PyObject *unused)
     return PyLong_FromLongLong(gf_pool_stats_id(p->ph));
 }
 
+static PyObject *pool_set_gate(PoolObject *p, PyObject *args)
+{
+    return gf_gate_setup(&p->gate, args);
+}
+
 static PyMethodDef pool_methods[] = {
     {"submit", (PyCFunction)(void (*)(void))pool_submit, METH_FASTCALL | METH_KEYWORDS,
      "submit(fn, /, *args, **kwargs)\n--\n\nSchedules fn(*args, **kwargs) and returns a Future."},
@@ -333,6 +349,8 @@ static PyMethodDef pool_methods[] = {
     {"exit", (PyCFunction)pool_exit, METH_NOARGS,
      "Interpreter exit: workers leave once the queue is empty."},
     {"counts", (PyCFunction)pool_counts, METH_NOARGS, "A snapshot of the scheduler."},
+    {"set_gate", (PyCFunction)pool_set_gate, METH_VARARGS,
+     "set_gate(max_pending, pending_timeout): backpressure on submit (gate.c)."},
     {"stats_id", (PyCFunction)pool_stats_id, METH_NOARGS,
      "The pool's id in the statistics registry (gofutures._stats)."},
     {NULL}};

@@ -98,3 +98,53 @@ def test_ctrl_c_interrupts_a_blocked_submit():
     out, err = p.communicate(timeout=60)
     assert out.split() == ["interrupted"], err
     assert p.returncode == 0, err
+
+
+def test_the_engine_never_holds_more_than_max_pending(Pool):
+    with Pool(2, max_pending=3) as ex:
+        fs = [ex.submit(T.sleep_then, i, 0.01) for i in range(30)]
+        assert [f.result() for f in fs] == list(range(30))
+        # The Go scheduler's own count: never more than 3 queued at once.
+        assert ex.stats().queue_high_water <= 3
+
+
+def test_submit_with_timeout_goes_through_the_gate():
+    with gofutures.ProcessPoolExecutor(1, max_pending=1, pending_timeout=0.2) as ex:
+        first = ex.submit_with_timeout(30, T.sleep_then, 1, 1.0)
+        with pytest.raises(cf.TimeoutError, match="no room for a new task"):
+            ex.submit_with_timeout(30, T.square, 2)
+        assert first.result() == 1
+
+
+def test_a_call_that_fails_to_pickle_gives_its_slot_back():
+    with gofutures.ProcessPoolExecutor(1, max_pending=1, pending_timeout=5) as ex:
+        for _ in range(3):   # each would wait 5 s, then raise, if its slot leaked
+            bad = ex.submit(T.square, lambda: 0)
+            with pytest.raises(Exception):
+                bad.result(timeout=30)
+        assert ex.submit(T.square, 3).result(timeout=30) == 9
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_child_forked_after_the_engine_loaded_still_gets_backpressure():
+    with gofutures.ThreadPoolExecutor(1) as ex:   # the engine is loaded and running
+        ex.submit(T.square, 1).result()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:   # the child: the stdlib's pool stands in, gated in Python
+        code = 1
+        try:
+            c = gofutures.ThreadPoolExecutor(1, max_pending=1, pending_timeout=0.2)
+            c.submit(time.sleep, 1.0)
+            try:
+                c.submit(T.square, 2)
+            except cf.TimeoutError:
+                code = 0
+            c.shutdown(wait=True)
+        finally:
+            os.write(w, bytes([code]))
+            os._exit(code)
+    os.close(w)
+    _, status = os.waitpid(pid, 0)
+    assert os.read(r, 1) == b"\x00" and os.waitstatus_to_exitcode(status) == 0
+    os.close(r)

@@ -2,8 +2,11 @@
 N tasks submitted and not yet done; submit() then blocks until one is done.
 Opt-in; unbounded stays the default.
 
-The wait is a threading.Semaphore's: it releases the GIL, Ctrl-C interrupts
-it in the main thread, and pending_timeout bounds it with the stdlib's
+The engine's pools do it in C and Go (cshim/gate.c, core/gate.go): this
+module checks the arguments, and gates the stdlib pool that stands in for
+them in a child forked after the engine loaded (_fork.py). There the wait
+is a threading.Semaphore's: it releases the GIL, Ctrl-C interrupts it in
+the main thread, and pending_timeout bounds it with the stdlib's
 TimeoutError. A slot is given back by the task's done-callback.
 """
 import threading

@@ -202,6 +202,9 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
             self._core = None
             kw = {} if max_tasks_per_child is None else {"max_tasks_per_child": max_tasks_per_child}
             super().__init__(max_workers, mp_context, initializer, initargs, **kw)
+            if max_pending is not None:
+                # Backpressure there is the Python gate (_backpressure.py).
+                self.submit = _backpressure.gate(self.submit, max_pending, pending_timeout)
             return
         if max_workers is None:
             max_workers = _cpu_count() or 1
@@ -258,8 +261,9 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         if type(self).submit_with_timeout is ProcessPoolExecutor.submit_with_timeout:
             self.submit_with_timeout = core.submit_with_timeout
         if max_pending is not None:
-            # Backpressure (gofutures, opt-in): see _backpressure.py.
-            self.submit = _backpressure.gate(self.submit, max_pending, pending_timeout)
+            # Backpressure (gofutures, opt-in): submit waits for room in C,
+            # the slot held by the task's Go future (cshim/gate.c).
+            core.set_gate(max_pending, pending_timeout)
             self.submit_with_timeout = _backpressure.gate(
                 self.submit_with_timeout, max_pending, pending_timeout)
 

@@ -130,6 +130,9 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
             # A child forked after Go was loaded: the stdlib's pool (_fork.py).
             self._core = None
             super().__init__(max_workers, thread_name_prefix, initializer, initargs)
+            if max_pending is not None:
+                # Backpressure there is the Python gate (_backpressure.py).
+                self.submit = _backpressure.gate(self.submit, max_pending, pending_timeout)
             return
         if max_workers is None:
             max_workers = min(32, (_cpu_count() or 1) + 4)
@@ -158,8 +161,9 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
             # Per-task path straight into C: no Python frame on submit.
             self.submit = core.submit
         if max_pending is not None:
-            # Backpressure (gofutures, opt-in): see _backpressure.py.
-            self.submit = _backpressure.gate(self.submit, max_pending, pending_timeout)
+            # Backpressure (gofutures, opt-in): submit waits for room in C,
+            # the slot held by the task's Go future (cshim/gate.c).
+            core.set_gate(max_pending, pending_timeout)
 
     def submit(self, fn, /, *args, **kwargs):
         if self._core is None:
