@@ -49,8 +49,19 @@ def gofutures_task_timeout():
         ProcessPoolExecutor=pool and functools.partial(pool, task_timeout=3600.0)))
 
 
+def gofutures_max_pending():
+    """gofutures' thread pool with backpressure whose bound is never reached
+    (max_pending=10**9): the column that prices the gate's bookkeeping."""
+    import functools
+    gf = gofutures()
+    return types.SimpleNamespace(**dict(
+        vars(gf), name="gofutures+max_pending",
+        ThreadPoolExecutor=functools.partial(gf.ThreadPoolExecutor, max_pending=10**9)))
+
+
 _ALL = {"stdlib": stdlib, "gofutures": gofutures, "loky": loky,
-        "gofutures+task_timeout": gofutures_task_timeout}
+        "gofutures+task_timeout": gofutures_task_timeout,
+        "gofutures+max_pending": gofutures_max_pending}
 
 
 def by_name(name):

@@ -119,6 +119,12 @@ def workloads():
                  96, 16, _hashes, lambda n: n, _pool(2), _close,
                  target=("speedup>=stdlib", 1.0), serial=_hash_serial,
                  note="speedup = serial time / pool time (2 cores)"),
+        # The cost of backpressure's bookkeeping: the same pool with and
+        # without max_pending (a bound never reached).
+        Workload("thread_max_pending", "thread submit+result with max_pending, 1 worker",
+                 "thread", 50_000, 5_000, _submit_result, _SUM, _pool(1), _close,
+                 impls=("gofutures", "gofutures+max_pending"),
+                 pair=("gofutures+max_pending", "gofutures")),
         Workload("thread_create", "thread pool create+1 task+shutdown", "thread",
                  300, 30, _create, lambda n: n, None, None, per="pool"),
     ]
