@@ -86,6 +86,9 @@ type Future struct {
 	// gate holds the backpressure slot this future's task took; it is
 	// given back on the first move to a done state.
 	gate *Gate
+
+	// tokens of threads parked outside Go until the future is done (park.go).
+	tokens []uintptr
 }
 
 type waiterRef struct {
@@ -114,6 +117,9 @@ func (f *Future) wakeLocked() {
 		f.closed = true
 		if f.done != nil {
 			close(f.done)
+		}
+		if f.tokens != nil {
+			f.postTokensLocked()
 		}
 		if g := f.gate; g != nil {
 			f.gate = nil

@@ -45,11 +45,14 @@ type ThreadPool struct {
 	stats    *stats.Pool // counted outside mu: atomics only
 }
 
-// Worker is one worker thread's parking place.
+// Worker is one worker thread's parking place: a channel, or a token
+// posted outside Go (park.go).
 type Worker struct {
-	wake   chan struct{}
-	parked bool
-	start  int64 // stats.Now() when it took its current task (its own thread only)
+	wake     chan struct{}
+	token    uintptr
+	parked   bool
+	arriving bool  // counted in ThreadPool.arriving (its TryNext found nothing)
+	start    int64 // stats.Now() when it took its current task (its own thread only)
 }
 
 // NewThreadPool returns a scheduler for at most max workers.
@@ -68,6 +71,23 @@ func (p *ThreadPool) Close() { p.stats.Close() }
 func (p *ThreadPool) NewWorker() *Worker {
 	p.stats.WorkerStarted()
 	return &Worker{wake: make(chan struct{}, 1)}
+}
+
+// NewTokenWorker is NewWorker for a thread that parks outside Go, on tok,
+// between its calls to NextOrPark.
+func (p *ThreadPool) NewTokenWorker(tok uintptr) *Worker {
+	p.stats.WorkerStarted()
+	return &Worker{token: tok}
+}
+
+// wakeLocked takes w out of the idle stack's bookkeeping and wakes it.
+func (p *ThreadPool) wakeLocked(w *Worker) {
+	w.parked = false
+	if w.token != 0 {
+		waker(w.token)
+	} else {
+		w.wake <- struct{}{}
+	}
 }
 
 // taken counts the end of w's previous task (prev) and, if ok, the start of
@@ -100,8 +120,7 @@ func (p *ThreadPool) Submit(t Task) (spawn bool, err error) {
 		w := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
-		w.parked = false
-		w.wake <- struct{}{}
+		p.wakeLocked(w)
 		return false, nil
 	}
 	if p.arriving > p.claimed {
@@ -130,7 +149,8 @@ func (p *ThreadPool) TryNext(w *Worker, prev stats.Outcome) (Task, bool) {
 	now := stats.Now()
 	p.mu.Lock()
 	e, ok := p.queue.pop()
-	if !ok {
+	if !ok && !w.arriving {
+		w.arriving = true
 		p.arriving++
 	}
 	p.mu.Unlock()
@@ -138,45 +158,58 @@ func (p *ThreadPool) TryNext(w *Worker, prev stats.Outcome) (Task, bool) {
 	return e.t, ok
 }
 
-// Next pops the next task, parking w while the queue is empty. It returns
-// ok=false when the pool is shut down (or broken) and the queue is drained:
-// the worker then exits, and is no longer counted. prev is as for TryNext.
+// Next pops the next task, parking w (a channel worker) while the queue is
+// empty. It returns ok=false when the pool is shut down (or broken) and the
+// queue is drained: the worker then exits, and is no longer counted. prev is
+// as for TryNext.
 func (p *ThreadPool) Next(w *Worker, prev stats.Outcome) (Task, bool) {
+	for {
+		t, st := p.NextOrPark(w, prev)
+		if st != 0 {
+			return t, st > 0
+		}
+		prev = stats.OutcomeNone
+		<-w.wake
+	}
+}
+
+// NextOrPark pops the next task (st 1), or tells the worker to exit (st -1:
+// shut down or broken, and the queue drained; it is no longer counted), or
+// records w as idle (st 0): the caller then waits on w's token or channel
+// and calls again. prev is as for TryNext.
+func (p *ThreadPool) NextOrPark(w *Worker, prev stats.Outcome) (Task, int) {
 	now := stats.Now()
 	if prev != stats.OutcomeNone {
 		p.stats.Finished(prev, w.start, now)
 	}
 	p.mu.Lock()
-	if p.arriving > 0 {
+	if w.arriving {
+		w.arriving = false
 		p.arriving--
 		if p.claimed > p.arriving {
 			p.claimed--
 		}
 	}
-	for {
-		if e, ok := p.queue.pop(); ok {
-			p.mu.Unlock()
-			p.taken(w, stats.OutcomeNone, e, true, now)
-			return e.t, true
-		}
-		if p.shutdown || p.exiting || p.broken {
-			if p.exiting {
-				// As the stdlib's worker does when it leaves at interpreter
-				// exit: from now on the pool counts as shut down.
-				p.shutdown = true
-			}
-			p.workers--
-			p.mu.Unlock()
-			p.stats.WorkerExited(false, false)
-			return 0, false
-		}
-		w.parked = true
-		p.idle = append(p.idle, w)
+	if e, ok := p.queue.pop(); ok {
 		p.mu.Unlock()
-		<-w.wake
-		now = stats.Now()
-		p.mu.Lock()
+		p.taken(w, stats.OutcomeNone, e, true, now)
+		return e.t, 1
 	}
+	if p.shutdown || p.exiting || p.broken {
+		if p.exiting {
+			// As the stdlib's worker does when it leaves at interpreter
+			// exit: from now on the pool counts as shut down.
+			p.shutdown = true
+		}
+		p.workers--
+		p.mu.Unlock()
+		p.stats.WorkerExited(false, false)
+		return 0, -1
+	}
+	w.parked = true
+	p.idle = append(p.idle, w)
+	p.mu.Unlock()
+	return 0, 0
 }
 
 // Shutdown stops new submissions and wakes every idle worker so that it
@@ -226,8 +259,7 @@ func (p *ThreadPool) WorkerExited() {
 
 func (p *ThreadPool) wakeAllLocked() {
 	for _, w := range p.idle {
-		w.parked = false
-		w.wake <- struct{}{}
+		p.wakeLocked(w)
 	}
 	p.idle = nil
 }

@@ -362,7 +362,6 @@ int gf_future_materialize(FutureObject *f)
     return 0;
 }
 
-static int wait_done(uintptr_t h, int64_t ns) { return gf_fut_wait(h, ns); }
 
 /* Waits for f to be done within timeout; 1 done, 0 timeout, -1 error. */
 static int wait_for(FutureObject *f, PyObject *timeout)
@@ -375,7 +374,12 @@ static int wait_for(FutureObject *f, PyObject *timeout)
     int64_t ns;
     if (gf_parse_timeout(timeout, &ns) < 0)
         return -1;
-    return gf_block(wait_done, f->h, ns);
+    if (ns == 0)
+        return state_of(f) >= ST_CANCELLED;   /* a poll */
+    /* Parks on a semaphore that Go posts when f is done: no Go scheduler
+     * hand-off on the wake-up (core/park.go). */
+    int r = gf_block_token(f->h, gf_fut_add_token, gf_fut_remove_token, ns);
+    return r == 0 ? state_of(f) >= ST_CANCELLED : r;   /* done at the deadline? */
 }
 
 /* ---- public methods ---------------------------------------------------- */

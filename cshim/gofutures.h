@@ -67,6 +67,12 @@ int gf_parse_timeout(PyObject *timeout, int64_t *ns);
 int64_t gf_now_ns(void);
 typedef int (*gf_wait_fn)(uintptr_t h, int64_t timeout_ns);
 int gf_block(gf_wait_fn fn, uintptr_t h, int64_t timeout_ns);
+/* Parking outside Go (core/park.go): a token is the address of a sem_t. */
+#include <semaphore.h>
+typedef int (*gf_token_fn)(uintptr_t h, uintptr_t token);
+typedef void (*gf_untoken_fn)(uintptr_t h, uintptr_t token);
+int gf_block_token(uintptr_t h, gf_token_fn add, gf_untoken_fn remove, int64_t timeout_ns);
+int gf_sem_wait(sem_t *sem, int64_t ns);
 void gf_block_init(void);
 
 /* future.c */

@@ -256,7 +256,12 @@ static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
     if (gf_fork_guard() < 0)
         return NULL;
     uintptr_t ph = p->ph;
-    uintptr_t wh = gf_pool_worker_new(ph);
+    /* Idle, the worker parks on its own semaphore, which a submit posts
+     * (core/park.go); it lives until the worker leaves the pool. */
+    sem_t sem;
+    if (sem_init(&sem, 0, 0) != 0)
+        return PyErr_SetFromErrno(PyExc_OSError);
+    uintptr_t wh = gf_pool_worker_new_token(ph, (uintptr_t)&sem);
     int64_t held_since = gf_now_ns();
     int prev = TASK_NONE;   /* the last task's outcome, not yet reported */
     for (;;) {
@@ -264,11 +269,14 @@ static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
         uintptr_t t = gf_pool_try_next(ph, wh, prev);
         prev = TASK_NONE;
         if (!t) {
-            Py_BEGIN_ALLOW_THREADS
-            t = gf_pool_next(ph, wh, TASK_NONE);   /* parks in Go until work or shutdown */
-            Py_END_ALLOW_THREADS
+            int st;
+            while ((st = gf_pool_next_or_park(ph, wh, TASK_NONE, &t)) == 0) {
+                Py_BEGIN_ALLOW_THREADS
+                gf_sem_wait(&sem, -1);   /* until a submit, shutdown or exit */
+                Py_END_ALLOW_THREADS
+            }
             held_since = gf_now_ns();
-            if (!t)
+            if (st < 0)
                 break;
         } else if (gf_now_ns() - held_since > switch_ns) {
             PyObject *r = PyObject_CallNoArgs(switch_point);   /* may hand the GIL over */
@@ -280,7 +288,8 @@ static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
         }
         prev = run_task((FutureObject *)t);
     }
-    gf_pool_worker_free(wh);
+    gf_pool_worker_free(wh);   /* not idle any more: nothing posts sem */
+    sem_destroy(&sem);
     Py_RETURN_NONE;
 }
 

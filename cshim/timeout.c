@@ -7,8 +7,10 @@
  * slicing.
  */
 #include "gofutures.h"
-#include <time.h>
+#include <errno.h>
 #include <math.h>
+#include <semaphore.h>
+#include <time.h>
 
 #define SLICE_NS (20 * 1000 * 1000)   /* 20 ms */
 
@@ -123,4 +125,79 @@ int gf_block(gf_wait_fn fn, uintptr_t h, int64_t timeout_ns)
         if (is_main && PyErr_CheckSignals() < 0)
             return -1;
     }
+}
+
+/* Waits on sem until it is posted or ns pass (< 0: no limit); 1 posted,
+ * 0 timed out. Called with the GIL released. */
+int gf_sem_wait(sem_t *sem, int64_t ns)
+{
+    int rc;
+    if (ns < 0) {
+        while ((rc = sem_wait(sem)) != 0 && errno == EINTR)
+            ;
+        return rc == 0;
+    }
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 30))
+    int64_t until = gf_now_ns() + ns;
+    struct timespec ts = {until / 1000000000, until % 1000000000};
+    while ((rc = sem_clockwait(sem, CLOCK_MONOTONIC, &ts)) != 0 && errno == EINTR)
+        ;
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t until = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + ns;
+    ts.tv_sec = until / 1000000000;
+    ts.tv_nsec = until % 1000000000;
+    while ((rc = sem_timedwait(sem, &ts)) != 0 && errno == EINTR)
+        ;
+#endif
+    return rc == 0;
+}
+
+/* gf_block for a wait that parks outside Go (core/park.go): add(h, token)
+ * registers a semaphore of this thread's stack with the Go object h (0: the
+ * object is done already, nothing registered); Go posts it once; remove(h,
+ * token) unregisters it, after which Go no longer touches it. The main
+ * thread waits in slices and runs signal handlers between them, as in
+ * gf_block. Returns 1 posted (or done already), 0 on timeout, -1 with an
+ * exception set. */
+int gf_block_token(uintptr_t h, gf_token_fn add, gf_untoken_fn remove, int64_t timeout_ns)
+{
+    sem_t sem;
+    if (sem_init(&sem, 0, 0) != 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    int r = 1;
+    if (add(h, (uintptr_t)&sem)) {
+        int is_main = PyThread_get_thread_ident() == main_thread_ident;
+        int64_t deadline = timeout_ns < 0 ? -1 : gf_now_ns() + timeout_ns;
+        for (;;) {
+            int64_t slice = is_main ? SLICE_NS : -1;
+            if (deadline >= 0) {
+                int64_t rem = deadline - gf_now_ns();
+                if (rem <= 0) {
+                    r = 0;
+                    break;
+                }
+                if (slice < 0 || rem < slice)
+                    slice = rem;
+            }
+            int posted;
+            Py_BEGIN_ALLOW_THREADS
+            posted = gf_sem_wait(&sem, slice);
+            Py_END_ALLOW_THREADS
+            if (posted) {
+                r = 1;
+                break;
+            }
+            if (is_main && PyErr_CheckSignals() < 0) {
+                r = -1;
+                break;
+            }
+        }
+        remove(h, (uintptr_t)&sem);   /* from here on, Go cannot post sem */
+    }
+    sem_destroy(&sem);
+    return r;
 }

@@ -94,17 +94,6 @@ func gf_fut_force(h C.uintptr_t, state C.int, failed C.int) {
 	fut(h).Force(core.State(state), failed != 0)
 }
 
-// gf_fut_wait blocks (the caller has released the GIL) and returns 1 when
-// the future is done, 0 on timeout.
-//
-//export gf_fut_wait
-func gf_fut_wait(h C.uintptr_t, timeoutNs C.int64_t) C.int {
-	if fut(h).Wait(nanos(timeoutNs)) {
-		return 1
-	}
-	return 0
-}
-
 // gf_fut_add_listener returns 1 if the future is done already, 2 if it
 // stored owner (the caller then gives the owner one reference, which
 // whoever takes the owner back releases), 0 otherwise.

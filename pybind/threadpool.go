@@ -50,11 +50,6 @@ func gf_pool_submit(ph C.uintptr_t, task C.uintptr_t) C.int {
 //export gf_pool_spawn_failed
 func gf_pool_spawn_failed(ph C.uintptr_t) { pool(ph).SpawnFailed() }
 
-//export gf_pool_worker_new
-func gf_pool_worker_new(ph C.uintptr_t) C.uintptr_t {
-	return newHandle(pool(ph).NewWorker())
-}
-
 //export gf_pool_worker_free
 func gf_pool_worker_free(wh C.uintptr_t) { freeHandle(wh) }
 
@@ -65,15 +60,6 @@ func gf_pool_worker_free(wh C.uintptr_t) { freeHandle(wh) }
 //export gf_pool_try_next
 func gf_pool_try_next(ph C.uintptr_t, wh C.uintptr_t, prev C.int) C.uintptr_t {
 	t, _ := pool(ph).TryNext(handleValue(wh).(*core.Worker), stats.Outcome(prev))
-	return C.uintptr_t(t)
-}
-
-// gf_pool_next blocks (GIL released by the caller) for the next task; 0
-// tells the worker to exit. prev as for gf_pool_try_next.
-//
-//export gf_pool_next
-func gf_pool_next(ph C.uintptr_t, wh C.uintptr_t, prev C.int) C.uintptr_t {
-	t, _ := pool(ph).Next(handleValue(wh).(*core.Worker), stats.Outcome(prev))
 	return C.uintptr_t(t)
 }
 
