@@ -63,12 +63,16 @@ var ErrUnexpectedState = errors.New("future in unexpected state")
 // Every transition happens under mu. state is also stored atomically so that
 // State() is a single load.
 type Future struct {
-	mu      sync.Mutex
-	state   atomic.Uint32
-	failed  bool          // finished through SetException
-	done    chan struct{} // closed on the first move to a Done state; made on demand
-	closed  bool          // done has been closed, or would have been
-	waiters []waiterRef   // wait()/as_completed() registrations; dropped once notified
+	mu     sync.Mutex
+	state  atomic.Uint32
+	failed bool          // finished through SetException
+	done   chan struct{} // closed on the first move to a Done state; made on demand
+	closed bool          // done has been closed, or would have been
+	// wait()/as_completed() registrations, dropped once notified: the first
+	// inline (w0.w == nil: none), so that one wait() over many futures
+	// allocates nothing per future; any more in waiters.
+	w0      waiterRef
+	waiters []waiterRef
 
 	// listeners is set when the Python side has done-callbacks or stdlib
 	// waiters to run.
@@ -143,6 +147,10 @@ func (f *Future) SetGate(g *Gate) {
 // notifyLocked tells every registered waiter and forgets them: a future is
 // notified at most once (CANCELLED -> CANCELLED_AND_NOTIFIED, or -> FINISHED).
 func (f *Future) notifyLocked(o Outcome) {
+	if f.w0.w != nil {
+		f.w0.w.notify(f.w0.idx, o)
+		f.w0 = waiterRef{}
+	}
 	for _, r := range f.waiters {
 		r.w.notify(r.idx, o)
 	}

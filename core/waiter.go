@@ -39,6 +39,54 @@ func NewWaiter(kind WaitKind) *Waiter {
 	return &Waiter{kind: kind, pending: 1, signal: make(chan struct{}, 1)}
 }
 
+// RegisterAll registers w on every non-nil fs[i] as member i, as Register
+// does, with w's lock taken twice for the whole set rather than once per
+// member: every member is counted pending first (w cannot fire for it
+// before Arm), and the ones completed already are uncounted at the end.
+// done(i, o) is called for each of those, which are not registered.
+func (w *Waiter) RegisterAll(fs []*Future, done func(i int, o Outcome)) {
+	n := 0
+	for _, f := range fs {
+		if f != nil {
+			n++
+		}
+	}
+	w.mu.Lock()
+	w.pending += n
+	w.mu.Unlock()
+	regs := make([]*Future, 0, n)
+	already := 0
+	for i, f := range fs {
+		if f == nil {
+			continue
+		}
+		f.mu.Lock()
+		if s := f.State(); s.Notified() {
+			o := OutcomeResult
+			if s == CancelledAndNotified {
+				o = OutcomeCancelled
+			} else if f.failed {
+				o = OutcomeException
+			}
+			f.mu.Unlock()
+			already++
+			done(i, o)
+			continue
+		}
+		if f.w0.w == nil {
+			f.w0 = waiterRef{w, i}
+		} else {
+			f.waiters = append(f.waiters, waiterRef{w, i})
+		}
+		f.mu.Unlock()
+		regs = append(regs, f)
+	}
+	w.mu.Lock()
+	w.pending -= already
+	w.regs = append(w.regs, regs...)
+	w.mu.Unlock()
+}
+
 // Register adds f as member idx. If f is already completed for wait()'s
 // purposes (CANCELLED_AND_NOTIFIED or FINISHED) it is not registered and
 // Register returns true, with its outcome.
@@ -55,7 +103,11 @@ func (w *Waiter) Register(f *Future, idx int) (already bool, o Outcome) {
 		f.mu.Unlock()
 		return true, o
 	}
-	f.waiters = append(f.waiters, waiterRef{w, idx})
+	if f.w0.w == nil {
+		f.w0 = waiterRef{w, idx}
+	} else {
+		f.waiters = append(f.waiters, waiterRef{w, idx})
+	}
 	// Count the member before f can notify: lock order is f.mu then w.mu,
 	// as in notifyLocked.
 	w.mu.Lock()
@@ -181,6 +233,9 @@ func (w *Waiter) Close() {
 	w.mu.Unlock()
 	for _, f := range regs {
 		f.mu.Lock()
+		if f.w0.w == w {
+			f.w0 = waiterRef{}
+		}
 		ws := f.waiters
 		for i := 0; i < len(ws); i++ {
 			if ws[i].w == w {

@@ -216,7 +216,7 @@ func TestWaiterRegisterAlready(t *testing.T) {
 					t.Fatalf("Register outcome = %v, want %v", o, c.outcome)
 				}
 				f.mu.Lock()
-				nw := len(f.waiters)
+				nw := len(f.registrationsLocked())
 				f.mu.Unlock()
 				if already && nw != 0 {
 					t.Fatalf("already-completed future has %d registrations", nw)
@@ -430,7 +430,7 @@ func TestWaiterClose(t *testing.T) {
 	w.Close()
 	for i, f := range fs {
 		f.mu.Lock()
-		for _, r := range f.waiters {
+		for _, r := range f.registrationsLocked() {
 			if r.w == w {
 				t.Fatalf("future %d still holds the closed waiter", i)
 			}
@@ -471,7 +471,7 @@ func TestWaiterCloseSharedFuture(t *testing.T) {
 	ws[0].Close()
 	ws[3].Close()
 	f.mu.Lock()
-	n := len(f.waiters)
+	n := len(f.registrationsLocked())
 	f.mu.Unlock()
 	if n != 3 {
 		t.Fatalf("%d registrations left, want 3", n)
@@ -527,7 +527,7 @@ func TestWaiterCloseConcurrent(t *testing.T) {
 		}
 		for i, f := range fs {
 			f.mu.Lock()
-			nw := len(f.waiters)
+			nw := len(f.registrationsLocked())
 			f.mu.Unlock()
 			if nw != 0 {
 				t.Fatalf("future %d still has %d registrations", i, nw)
@@ -748,4 +748,79 @@ func TestWaiterConcurrentKinds(t *testing.T) {
 			t.Fatal("FIRST_EXCEPTION not fired by the exception")
 		}
 	})
+}
+
+// registrationsLocked lists the waiters registered on f (f.mu held).
+func (f *Future) registrationsLocked() []waiterRef {
+	var rs []waiterRef
+	if f.w0.w != nil {
+		rs = append(rs, f.w0)
+	}
+	return append(rs, f.waiters...)
+}
+
+// RegisterAll over a set some of whose members are done already, some
+// finish while it registers and one reports through Notify: every member is
+// reported exactly once, and an AllCompleted waiter fires only once all are.
+func TestRegisterAllReportsEveryMemberOnce(t *testing.T) {
+	for round := 0; round < 50; round++ {
+		const n = 300
+		fs := make([]*Future, n)
+		for i := range fs {
+			fs[i] = NewFuture()
+			if i%3 == 0 {
+				fs[i].Finish(i%2 == 0)
+			}
+		}
+		fs[7] = nil // bridged by the caller
+		w := NewWaiter(AllCompleted)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := n - 1; i >= 0; i-- {
+				if fs[i] != nil && i != 11 {
+					fs[i].Finish(false) // done ones answer ErrInvalidState
+				}
+			}
+		}()
+		seen := make([]int, n)
+		w.RegisterAll(fs, func(i int, o Outcome) {
+			if i%3 == 0 && (o == OutcomeException) != (i%2 == 0) {
+				t.Errorf("member %d: outcome %v", i, o)
+			}
+			seen[i]++
+		})
+		w.AddExternal(1)
+		w.Arm()
+		wg.Wait()
+		if w.Wait(0) {
+			t.Fatal("fired with member 11 and the bridged one pending")
+		}
+		fs[11].Finish(false)
+		w.Notify(7, OutcomeResult)
+		if !w.Wait(10 * time.Second) {
+			t.Fatal("AllCompleted did not fire")
+		}
+		for _, i := range w.Take() {
+			seen[i]++
+		}
+		for i, c := range seen {
+			if c != 1 {
+				t.Fatalf("round %d: member %d reported %d times", round, i, c)
+			}
+		}
+		w.Close()
+		for i, f := range fs {
+			if f == nil {
+				continue
+			}
+			f.mu.Lock()
+			nr := len(f.registrationsLocked())
+			f.mu.Unlock()
+			if nr != 0 {
+				t.Fatalf("member %d keeps %d registrations", i, nr)
+			}
+		}
+	}
 }

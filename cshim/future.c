@@ -103,7 +103,21 @@ static void future_dealloc(FutureObject *f)
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static inline int state_of(FutureObject *f) { return gf_fut_state(f->h); }
+static inline int state_of(FutureObject *f)
+{
+    if (f->final)
+        return f->final;
+    int s = gf_fut_state(f->h);
+    if (s == ST_FINISHED || s == ST_CANCELLED_AND_NOTIFIED)
+        f->final = s;   /* absorbing, but for gf_future_force */
+    return s;
+}
+
+void gf_future_force(FutureObject *f, int state, int failed)
+{
+    gf_fut_force(f->h, state, failed);
+    f->final = (state == ST_FINISHED || state == ST_CANCELLED_AND_NOTIFIED) ? state : 0;
+}
 
 void gf_log_current_exception(const char *fmt, PyObject *arg)
 {
@@ -225,6 +239,7 @@ int gf_future_finish(FutureObject *f, PyObject *result, PyObject *exc)
         set_invalid_state(f);
         return -1;
     }
+    f->final = ST_FINISHED;
     /* Go has woken its waiters; they need the GIL we hold to read these. */
     if (exc)
         Py_XSETREF(f->exception, Py_NewRef(exc));
@@ -588,7 +603,7 @@ static int set_state(FutureObject *f, PyObject *v, void *c)
         if (eq < 0)
             return -1;
         if (eq) {
-            gf_fut_force(f->h, i, has_exception(f));
+            gf_future_force(f, i, has_exception(f));
             return 0;
         }
     }
@@ -621,7 +636,7 @@ static int set_exception_attr(FutureObject *f, PyObject *v, void *c)
     if (gf_fork_guard() < 0)
         return -1;
     Py_XSETREF(f->exception, Py_XNewRef(v));
-    gf_fut_force(f->h, state_of(f), has_exception(f));
+    gf_future_force(f, state_of(f), has_exception(f));
     return 0;
 }
 

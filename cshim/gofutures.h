@@ -47,6 +47,10 @@ typedef struct {
      * object that made it (to break it if the bytes cannot be decoded). */
     int remote;
     PyObject *pool;
+    /* ST_FINISHED or ST_CANCELLED_AND_NOTIFIED once seen: those states only
+     * change through the _state setter (gf_future_force), so a done future
+     * answers state questions without a call into Go. 0: ask Go. */
+    int final;
 } FutureObject;
 
 extern PyTypeObject GfFutureBase_Type;
@@ -84,6 +88,9 @@ void gf_log_current_exception(const char *fmt, PyObject *arg);
 int gf_future_materialize(FutureObject *f);
 void gf_future_deliver(FutureObject *f);
 int gf_future_failed(FutureObject *f);
+/* Sets the state directly (the stdlib's private _state), in Go and in the
+ * cache above. */
+void gf_future_force(FutureObject *f, int state, int failed);
 
 /* wait.c */
 extern PyTypeObject GfAsCompleted_Type, GfBridge_Type;

@@ -143,7 +143,7 @@ PyObject *gf_procpool_decode(PyObject *raw, PyObject *pool, FutureObject *f)
     Py_XDECREF(text);
     if (!e)
         return NULL;
-    gf_fut_force(f->h, ST_FINISHED, 1);
+    gf_future_force(f, ST_FINISHED, 1);
     if (pool && Py_IS_TYPE(pool, &GfProcPool_Type))
         gf_proc_break(((ProcPoolObject *)pool)->ph);
     return e;

@@ -218,10 +218,17 @@ static int reg_open(Reg *r, PyObject *fs, int kind, PyObject **set_out)
     int foreign = 0;
     for (Py_ssize_t i = 0; i < r->n; i++) {
         PyObject *f = PyList_GET_ITEM(r->items, i);
-        if (GfFuture_Check(f))
-            hs[i] = ((FutureObject *)f)->h;
-        else
+        if (!GfFuture_Check(f)) {
             foreign = 1;
+            continue;
+        }
+        FutureObject *g = (FutureObject *)f;
+        if (g->final == ST_CANCELLED_AND_NOTIFIED)   /* known done: Go is not asked */
+            r->already[i] = 1 + OUT_CANCELLED;
+        else if (g->final == ST_FINISHED)
+            r->already[i] = 1 + (gf_future_failed(g) ? OUT_EXCEPTION : OUT_RESULT);
+        else
+            hs[i] = g->h;   /* 0 (skipped by Go) for the others */
     }
     r->wh = gf_waiter_new(kind);
     gf_waiter_register(r->wh, hs, r->n, r->already);   /* one call for the set */
@@ -274,20 +281,16 @@ PyObject *gf_wait(PyObject *mod, PyObject *args, PyObject *kwargs)
     PyObject *set = NULL, *done = NULL, *not_done = NULL, *result = NULL;
     if (reg_open(&r, fs, kind < 0 ? WK_ALL_COMPLETED : kind, &set) < 0)
         return NULL;
-    done = PySet_New(NULL);
-    if (!done)
-        goto out;
+    /* r.already[i] != 0: item i is done (before the wait, or taken after). */
+    Py_ssize_t ndone = 0;
     int any_exc = 0;
     for (Py_ssize_t i = 0; i < r.n; i++) {
         if (!r.already[i])
             continue;
-        PyObject *f = PyList_GET_ITEM(r.items, i);
-        if (PySet_Add(done, f) < 0)
-            goto out;
-        if (r.already[i] == 1 + OUT_EXCEPTION && has_exception(f))
+        ndone++;
+        if (r.already[i] == 1 + OUT_EXCEPTION && has_exception(PyList_GET_ITEM(r.items, i)))
             any_exc = 1;
     }
-    Py_ssize_t ndone = PySet_GET_SIZE(done);
     int early = (kind == WK_FIRST_COMPLETED && ndone > 0) ||
                 (kind == WK_FIRST_EXCEPTION && any_exc) || ndone == r.n;
     if (!early) {
@@ -301,13 +304,32 @@ PyObject *gf_wait(PyObject *mod, PyObject *args, PyObject *kwargs)
         if (gf_block(waiter_wait, r.wh, ns) < 0)
             goto out;
         int64_t k = gf_waiter_take(r.wh, r.taken, r.n + 1);
-        for (int64_t j = 0; j < k; j++)
-            if (PySet_Add(done, PyList_GET_ITEM(r.items, r.taken[j])) < 0)
-                goto out;
+        for (int64_t j = 0; j < k; j++) {
+            if (!r.already[r.taken[j]]) {
+                r.already[r.taken[j]] = 1;
+                ndone++;
+            }
+        }
     }
-    not_done = PyNumber_Subtract(set, done);
-    if (not_done)
-        result = PyObject_CallFunctionObjArgs(gf_DoneAndNotDone, done, not_done, NULL);
+    /* The deduped set made for the call becomes the larger of the two
+     * results, minus the other's members: one set is built, not three. */
+    int done_is_set = ndone * 2 > r.n;
+    PyObject *small = PySet_New(NULL);
+    if (!small)
+        goto out;
+    for (Py_ssize_t i = 0; i < r.n; i++) {
+        if ((r.already[i] != 0) == done_is_set)
+            continue;
+        PyObject *f = PyList_GET_ITEM(r.items, i);
+        if (PySet_Add(small, f) < 0 || PySet_Discard(set, f) < 0) {
+            Py_DECREF(small);
+            goto out;
+        }
+    }
+    done = done_is_set ? set : small;
+    not_done = done_is_set ? small : set;
+    set = NULL;
+    result = PyObject_CallFunctionObjArgs(gf_DoneAndNotDone, done, not_done, NULL);
 out:
     reg_close(&r);
     Py_XDECREF(set);

@@ -25,19 +25,16 @@ func gf_waiter_new(kind C.int) C.uintptr_t {
 //
 //export gf_waiter_register
 func gf_waiter_register(wh C.uintptr_t, futs *C.uintptr_t, n C.int64_t, out *C.uint8_t) {
-	w := waiter(wh)
 	hs := unsafe.Slice(futs, int(n))
 	os := unsafe.Slice(out, int(n))
+	fs := make([]*core.Future, len(hs))
 	for i, h := range hs {
-		if h == 0 {
-			continue
-		}
-		if already, o := w.Register(fut(h), i); already {
-			os[i] = C.uint8_t(1 + o)
-		} else {
+		if h != 0 {
+			fs[i] = fut(h)
 			os[i] = 0
 		}
 	}
+	waiter(wh).RegisterAll(fs, func(i int, o core.Outcome) { os[i] = C.uint8_t(1 + o) })
 }
 
 //export gf_waiter_add_external
