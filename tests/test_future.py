@@ -402,3 +402,19 @@ def test_result_wait_releases_the_gil():
     threading.Thread(target=spin).start()
     assert f.result(timeout=10) == "done"
     assert counter[0] > 1000
+
+
+def test_state_written_through_the_private_attribute_is_seen_after_done():
+    # A done future answers state questions from its C object; writing the
+    # stdlib's private _state (as some libraries and the stdlib's own tests
+    # do) must still be seen by every query and by wait().
+    f = gofutures.Future()
+    f.set_result(1)
+    assert f.done() and gofutures.wait([f], timeout=0).done == {f}
+    f._state = "PENDING"
+    assert not f.done() and f._state == "PENDING"
+    assert gofutures.wait([f], timeout=0).not_done == {f}
+    f._state = "CANCELLED_AND_NOTIFIED"
+    assert f.cancelled() and gofutures.wait([f], timeout=0).done == {f}
+    f._state = "RUNNING"
+    assert f.running() and not f.done()
