@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -77,6 +78,7 @@ type ProcPool struct {
 	completed int64
 	stats     *stats.Pool   // stats: see procpool_stats.go
 	kill      func(pid int) // SIGKILL; the tests' fake workers replace it
+	wbuf      []byte        // sendLocked's frame buffer (p.mu)
 }
 
 type procTask struct {
@@ -104,6 +106,9 @@ type procWorker struct {
 	w        *os.File
 	r        *os.File
 	sendq    chan sendItem // nil task: send FrameQuit
+	fd       int           // w's descriptor, for sendLocked's direct writes
+	queued   atomic.Int32  // items sent to sendq and not yet written
+	wclosed  bool          // the writer closed w (p.mu)
 	inflight map[uint64]*procTask
 	assigned int
 	retiring bool // no more tasks: quit once in-flight ones are done
@@ -239,7 +244,7 @@ func (p *ProcPool) pumpLocked() {
 		if p.maxTasks > 0 && best.assigned >= p.maxTasks {
 			best.retiring = true
 		}
-		best.sendq <- sendItem{t, keep} // room: len(inflight) <= prefetch = cap(sendq) - 1
+		p.sendLocked(best, sendItem{t, keep})
 	}
 	if p.qhead == len(p.queue) {
 		p.queue, p.qhead = p.queue[:0], 0
@@ -263,6 +268,32 @@ func headLocked(w *procWorker) *procTask {
 		}
 	}
 	return h
+}
+
+// directMax is the largest task payload sendLocked writes itself: its
+// frame fits PIPE_BUF, so a write to the pipe is whole or fails (EAGAIN).
+const directMax = 4096 - HeaderSize
+
+// sendLocked hands item to w's writer goroutine, or, when that writer is
+// idle and the frame is small, writes it to the pipe itself (the pipe is
+// non-blocking): a goroutine wake-up fewer per task, which is most of a
+// one-at-a-time round trip's overhead. Frames stay in dispatch order: the
+// direct write happens only with nothing queued for the writer, under p.mu,
+// which every dispatch holds.
+func (p *ProcPool) sendLocked(w *procWorker, item sendItem) {
+	if t := item.t; t != nil && !w.wclosed && w.queued.Load() == 0 && len(t.payload) <= directMax {
+		p.wbuf = AppendFrame(p.wbuf[:0], FrameTask, t.id, t.payload)
+		if n, err := syscall.Write(w.fd, p.wbuf); err == nil && n == len(p.wbuf) {
+			if !item.keep {
+				t.payload = nil // sent: the bytes are the worker's now
+			}
+			return
+		}
+		// EAGAIN (the pipe is full) or an error: the writer takes the task,
+		// and an error makes it stop (the reader sees the process go).
+	}
+	w.queued.Add(1)
+	w.sendq <- item // room: len(inflight) <= prefetch = cap(sendq) - 1
 }
 
 func (p *ProcPool) popLocked() *procTask {
@@ -292,6 +323,7 @@ func (p *ProcPool) AddWorker(pid, taskW, resultR int) uint64 {
 	w := &procWorker{
 		pid:      pid,
 		w:        os.NewFile(uintptr(taskW), "gofutures-task"),
+		fd:       taskW,
 		r:        os.NewFile(uintptr(resultR), "gofutures-result"),
 		sendq:    make(chan sendItem, p.prefetch+1),
 		inflight: map[uint64]*procTask{},
@@ -341,10 +373,16 @@ func (p *ProcPool) writer(w *procWorker) {
 		if !item.keep {
 			t.payload = nil // sent: the bytes are the worker's now
 		}
+		w.queued.Add(-1)
 		if err != nil {
 			break // the reader sees the process go
 		}
 	}
+	// No direct write (sendLocked) may reach this fd, whose number the
+	// process may reuse, once it is closed.
+	p.mu.Lock()
+	w.wclosed = true
+	p.mu.Unlock()
 	w.w.Close()
 	for range w.sendq {
 	}
