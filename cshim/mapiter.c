@@ -38,6 +38,7 @@ typedef struct {
 } MapIterObject;
 
 static int result_or_cancel;   /* 1 where the stdlib has _result_or_cancel */
+static PyObject *str_submit;   /* "submit", interned */
 
 /* The input and fn are needed only while there is something to submit. */
 static void clear_input(MapIterObject *it)
@@ -77,14 +78,8 @@ static PyObject *submit_item(PyObject *submit, PyObject *executor, PyObject *fn,
         stack[1] = fn;
         for (Py_ssize_t i = 0; i < n; i++)
             stack[i + 2] = PyTuple_GET_ITEM(item, i);
-        if (executor) {
-            PyObject *name = PyUnicode_InternFromString("submit");
-            if (!name)
-                return NULL;
-            PyObject *f = PyObject_VectorcallMethod(name, stack, (n + 2) | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
-            Py_DECREF(name);
-            return f;
-        }
+        if (executor)
+            return PyObject_VectorcallMethod(str_submit, stack, (n + 2) | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
         return PyObject_Vectorcall(submit, stack + 1, (n + 1) | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
     }
     PyObject *a = PyTuple_New(n + 1);
@@ -135,8 +130,13 @@ PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     Py_ssize_t buffersize = -1;
     if (nargs == 6) {
         buffersize = PyLong_AsSsize_t(args[4]);   /* validated (>= 1) by the caller */
-        if (buffersize == -1 && PyErr_Occurred())
+        if (buffersize == -1 && PyErr_Occurred()) {
+            if (PyErr_ExceptionMatches(PyExc_OverflowError)) {   /* 3.14's islice says: */
+                PyErr_SetString(PyExc_ValueError, "Stop argument for islice() must be None or "
+                                "an integer: 0 <= x <= sys.maxsize.");
+            }
             return NULL;
+        }
     }
     PyObject *zip = PyObject_Call((PyObject *)&PyZip_Type, iterables, NULL);
     if (!zip)
@@ -306,7 +306,9 @@ PyTypeObject GfMapIter_Type = {
     .tp_methods = mi_methods,
 };
 
-void gf_mapiter_init(PyObject *base_module)
+int gf_mapiter_init(PyObject *base_module)
 {
     result_or_cancel = PyObject_HasAttrString(base_module, "_result_or_cancel");
+    str_submit = PyUnicode_InternFromString("submit");
+    return str_submit ? 0 : -1;
 }

@@ -18,7 +18,7 @@ PyTypeObject *GfFuture_Type;
  * raises 'cannot schedule new futures after interpreter shutdown'. */
 int gf_interpreter_shutdown;
 
-void gf_mapiter_init(PyObject *base_module);
+int gf_mapiter_init(PyObject *base_module);
 
 /* Set in a child forked after this module was loaded (see fork.h). An
  * atfork handler may only do async-signal-safe work: it stores a flag. */
@@ -120,7 +120,8 @@ PyMODINIT_FUNC PyInit__gofutures(void)
         PyErr_SetString(PyExc_OSError, "pthread_atfork failed");
         goto fail;
     }
-    gf_mapiter_init(base);
+    if (gf_mapiter_init(base) < 0)
+        goto fail;
     gf_block_init();
 
     if (PyType_Ready(&GfFutureBase_Type) < 0 || PyType_Ready(&GfBridge_Type) < 0 ||

@@ -148,3 +148,9 @@ def test_matches_the_stdlib():  # pragma: no cover - no 3.14 here
     import concurrent.futures as cf
     with cf.ThreadPoolExecutor(2) as a, gofutures.ThreadPoolExecutor(2) as b:
         assert list(a.map(abs, range(-5, 5), buffersize=2)) == list(b.map(abs, range(-5, 5), buffersize=2))
+
+
+def test_a_buffersize_beyond_sys_maxsize_is_refused_as_3_14_does():
+    with gofutures.ThreadPoolExecutor(1) as ex:
+        with pytest.raises(ValueError, match="must be None or an integer"):
+            ex.map(T.square, [1], buffersize=sys.maxsize + 1)
