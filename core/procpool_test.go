@@ -25,6 +25,8 @@ type echoWorker struct {
 	current        atomic.Uint64 // id of the task running now
 	killed         chan struct{}
 	killOnce       sync.Once
+	hold           chan struct{} // if set: read nothing until it is closed
+	ids            []uint64      // task ids in the order they arrived
 }
 
 // kill ends the fake process; late: it first answers the task it runs, as a
@@ -41,6 +43,13 @@ func (w *echoWorker) kill(late bool) {
 
 func startFake(t *testing.T, p *ProcPool, pid int) *echoWorker {
 	t.Helper()
+	return startFakeHeld(t, p, pid, nil)
+}
+
+// startFakeHeld starts a fake worker that reads no task until hold is
+// closed (nil: at once), so the pool's writes fill its pipe.
+func startFakeHeld(t *testing.T, p *ProcPool, pid int, hold chan struct{}) *echoWorker {
+	t.Helper()
 	var tp, rp [2]int
 	if err := syscall.Pipe(tp[:]); err != nil {
 		t.Fatal(err)
@@ -49,7 +58,7 @@ func startFake(t *testing.T, p *ProcPool, pid int) *echoWorker {
 		t.Fatal(err)
 	}
 	w := &echoWorker{taskR: os.NewFile(uintptr(tp[0]), "taskR"), resultW: os.NewFile(uintptr(rp[1]), "resultW"),
-		done: make(chan struct{}), killed: make(chan struct{})}
+		done: make(chan struct{}), killed: make(chan struct{}), hold: hold}
 	fakesByPID.Store(pid, w)
 	p.AddWorker(pid, tp[1], rp[0])
 	go w.loop()
@@ -72,6 +81,9 @@ func (w *echoWorker) loop() {
 	defer close(w.done)
 	defer w.taskR.Close()
 	defer w.resultW.Close()
+	if w.hold != nil {
+		<-w.hold
+	}
 	br := bufio.NewReader(w.taskR)
 	for {
 		fr, err := ReadFrame(br)
@@ -79,6 +91,7 @@ func (w *echoWorker) loop() {
 			return
 		}
 		w.ran++
+		w.ids = append(w.ids, fr.ID)
 		w.current.Store(fr.ID)
 		if ms, ok := strings.CutPrefix(string(fr.Payload), "sleep:"); ok {
 			n, _ := strconv.Atoi(ms)
@@ -423,5 +436,43 @@ func TestProcPoolTaskBehindALateTimeoutIsNotRunTwice(t *testing.T) {
 	<-ev.done
 	if ev.count(EvBroken) != 0 {
 		t.Fatalf("the pool broke: %+v", ev.seen)
+	}
+}
+
+// Small task frames are written straight to the pipe while the worker's
+// writer is idle; once the pipe is full (EAGAIN) the writer goroutine takes
+// over. Either way the worker gets every task once, in dispatch order.
+func TestProcPoolDirectWritesFallBackToTheWriterInOrder(t *testing.T) {
+	const n = 48 // 48 frames of ~4 KiB: more than a 64 KiB pipe holds
+	p := NewProcPool(1, 0, n)
+	ev := collect(t, p)
+	hold := make(chan struct{})
+	var fs []*Future
+	var w *echoWorker
+	for i := 0; i < n; i++ {
+		f := NewFuture()
+		payload := bytes.Repeat([]byte{byte(i)}, directMax)
+		if spawn, _ := p.Submit(f, payload); spawn {
+			w = startFakeHeld(t, p, 7301, hold)
+		}
+		fs = append(fs, f)
+	}
+	close(hold)
+	waitDone(t, fs...)
+	for i, f := range fs {
+		if tag, got := payloadOf(t, f); tag != TagResult || len(got) != directMax || got[0] != byte(i) {
+			t.Fatalf("task %d: tag %c, %d bytes starting %d", i, tag, len(got), got[0])
+		}
+	}
+	p.Shutdown(false)
+	<-ev.done
+	<-w.done
+	for i := 1; i < len(w.ids); i++ {
+		if w.ids[i] <= w.ids[i-1] {
+			t.Fatalf("task frames out of order: %v", w.ids)
+		}
+	}
+	if len(w.ids) != n {
+		t.Fatalf("the worker got %d tasks of %d", len(w.ids), n)
 	}
 }
