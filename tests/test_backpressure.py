@@ -148,3 +148,32 @@ def test_a_child_forked_after_the_engine_loaded_still_gets_backpressure():
     _, status = os.waitpid(pid, 0)
     assert os.read(r, 1) == b"\x00" and os.waitstatus_to_exitcode(status) == 0
     os.close(r)
+
+
+def test_a_submit_waiting_for_room_fails_cleanly_when_the_pool_shuts_down(Pool):
+    # A submit blocked on the gate while another thread shuts the pool down
+    # with cancel_futures: the cancelled tasks give their slots back, and the
+    # blocked submit raises the stdlib's RuntimeError instead of hanging.
+    ex = Pool(1, max_pending=2)
+    running = ex.submit(T.sleep_then, 1, 1.0)
+    deadline = time.monotonic() + 30
+    while not running.running() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    queued = ex.submit(T.square, 2)
+    got = []
+
+    def blocked():
+        try:
+            ex.submit(T.square, 3)
+            got.append("submitted")
+        except RuntimeError as e:
+            got.append(str(e))
+    t = threading.Thread(target=blocked)
+    t.start()
+    t.join(0.2)
+    assert t.is_alive()                       # waiting for room
+    ex.shutdown(wait=True, cancel_futures=True)
+    t.join(30)
+    assert not t.is_alive()
+    assert got == ["cannot schedule new futures after shutdown"]
+    assert running.result() == 1 and queued.cancelled()
