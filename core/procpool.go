@@ -92,12 +92,13 @@ type procTask struct {
 	enq, start int64         // stats: stats.Now() at submit and at dispatch
 }
 
-// sendItem is a task for a worker's writer. keep: the task is queued behind
-// a timed one there, so it may be requeued (requeueLocked) and the writer
-// must leave its payload in place.
+// sendItem is a task for a worker's writer, with the bytes to write: the
+// writer never touches t.payload, which the dispatcher clears (under p.mu)
+// unless the task may be requeued (it is queued behind a timed one:
+// requeueLocked sends it again, maybe while the first writer still reads).
 type sendItem struct {
-	t    *procTask
-	keep bool
+	t       *procTask
+	payload []byte
 }
 
 type procWorker struct {
@@ -230,9 +231,13 @@ func (p *ProcPool) pumpLocked() {
 			p.statsDispatched(t) // stats
 		}
 		idle := len(best.inflight) == 0
+		item := sendItem{t, t.payload}
 		keep := false
 		for _, ahead := range best.inflight {
 			keep = keep || ahead.timeout > 0
+		}
+		if !keep {
+			t.payload = nil // the item holds the bytes until they are written
 		}
 		p.nextSeq++
 		t.seq = p.nextSeq
@@ -244,7 +249,7 @@ func (p *ProcPool) pumpLocked() {
 		if p.maxTasks > 0 && best.assigned >= p.maxTasks {
 			best.retiring = true
 		}
-		p.sendLocked(best, sendItem{t, keep})
+		p.sendLocked(best, item)
 	}
 	if p.qhead == len(p.queue) {
 		p.queue, p.qhead = p.queue[:0], 0
@@ -281,12 +286,9 @@ const directMax = 4096 - HeaderSize
 // direct write happens only with nothing queued for the writer, under p.mu,
 // which every dispatch holds.
 func (p *ProcPool) sendLocked(w *procWorker, item sendItem) {
-	if t := item.t; t != nil && !w.wclosed && w.queued.Load() == 0 && len(t.payload) <= directMax {
-		p.wbuf = AppendFrame(p.wbuf[:0], FrameTask, t.id, t.payload)
+	if t := item.t; t != nil && !w.wclosed && w.queued.Load() == 0 && len(item.payload) <= directMax {
+		p.wbuf = AppendFrame(p.wbuf[:0], FrameTask, t.id, item.payload)
 		if n, err := syscall.Write(w.fd, p.wbuf); err == nil && n == len(p.wbuf) {
-			if !item.keep {
-				t.payload = nil // sent: the bytes are the worker's now
-			}
 			return
 		}
 		// EAGAIN (the pipe is full) or an error: the writer takes the task,
@@ -359,19 +361,16 @@ func (p *ProcPool) writer(w *procWorker) {
 			break
 		}
 		var err error
-		if len(t.payload) < 64<<10 {
-			buf = AppendFrame(buf[:0], FrameTask, t.id, t.payload)
+		if len(item.payload) < 64<<10 {
+			buf = AppendFrame(buf[:0], FrameTask, t.id, item.payload)
 			_, err = w.w.Write(buf)
 		} else {
 			// A large payload is written from where it is, after its header.
 			hdr := AppendFrame(buf[:0], FrameTask, t.id, nil)
-			binary.BigEndian.PutUint64(hdr[0:8], uint64(9+len(t.payload)))
+			binary.BigEndian.PutUint64(hdr[0:8], uint64(9+len(item.payload)))
 			if _, err = w.w.Write(hdr); err == nil {
-				_, err = w.w.Write(t.payload)
+				_, err = w.w.Write(item.payload)
 			}
-		}
-		if !item.keep {
-			t.payload = nil // sent: the bytes are the worker's now
 		}
 		w.queued.Add(-1)
 		if err != nil {

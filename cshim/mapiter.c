@@ -31,7 +31,9 @@ typedef struct {
     Py_ssize_t pos;      /* next to yield */
     double end_time;     /* monotonic seconds, < 0: none */
     int started;         /* next() was called */
-    /* Buffered mode only (NULL otherwise): */
+    int running;         /* inside next(): as a generator, refuses next()/close() */
+    int buffered;        /* made with a buffersize */
+    /* Buffered mode, while there is input left (NULL otherwise): */
     PyObject *args;      /* the zip of the input; NULL once exhausted */
     PyObject *fn;
     PyObject *executor;  /* weakref to the executor */
@@ -153,6 +155,8 @@ PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     it->pos = 0;
     it->end_time = end_time;
     it->started = 0;
+    it->running = 0;
+    it->buffered = nargs == 6;
     /* more == 1 only in buffered mode: the input has items left to submit. */
     it->args = more ? Py_NewRef(zip) : NULL;
     it->fn = more ? Py_NewRef(fn) : NULL;
@@ -222,7 +226,30 @@ static void mi_stop(MapIterObject *it)
     }
 }
 
+static PyObject *mi_next_body(MapIterObject *it);
+
+/* next() runs arbitrary code (the input's next(), submit(), which may wait
+ * for room, result()): like a generator, the iterator refuses to be
+ * re-entered or closed meanwhile, from this thread or another. */
+static int refuse_if_running(MapIterObject *it)
+{
+    if (!it->running)
+        return 0;
+    PyErr_SetString(PyExc_ValueError, "generator already executing");
+    return -1;
+}
+
 static PyObject *mi_next(MapIterObject *it)
+{
+    if (refuse_if_running(it) < 0)
+        return NULL;
+    it->running = 1;
+    PyObject *r = mi_next_body(it);
+    it->running = 0;
+    return r;
+}
+
+static PyObject *mi_next_body(MapIterObject *it)
 {
     it->started = 1;
     if (!it->fs)
@@ -244,7 +271,7 @@ static PyObject *mi_next(MapIterObject *it)
                                          : PyFloat_FromDouble(it->end_time - gf_now_ns() / 1e9);
     PyObject *r = timeout ? PyObject_CallMethod(f, "result", "O", timeout) : NULL;
     Py_XDECREF(timeout);
-    if (result_or_cancel || it->executor) {
+    if (result_or_cancel || it->buffered) {   /* 3.14's map always cancels it */
         PyObject *t, *v, *tb;
         PyErr_Fetch(&t, &v, &tb);
         PyObject *c = GfFuture_Check(f) ? (gf_future_cancel((FutureObject *)f) < 0 ? NULL : Py_NewRef(Py_None))
@@ -260,6 +287,8 @@ static PyObject *mi_next(MapIterObject *it)
 
 static PyObject *mi_close(MapIterObject *it, PyObject *unused)
 {
+    if (refuse_if_running(it) < 0)
+        return NULL;
     mi_stop(it);
     Py_RETURN_NONE;
 }
