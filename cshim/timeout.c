@@ -132,6 +132,8 @@ int gf_block(gf_wait_fn fn, uintptr_t h, int64_t timeout_ns)
 int gf_sem_wait(sem_t *sem, int64_t ns)
 {
     int rc;
+    if (ns > 86400 * (int64_t)1000000000)
+        ns = 86400 * (int64_t)1000000000;   /* a day at most (no overflow): callers loop */
     if (ns < 0) {
         while ((rc = sem_wait(sem)) != 0 && errno == EINTR)
             ;
@@ -156,11 +158,13 @@ int gf_sem_wait(sem_t *sem, int64_t ns)
 
 /* gf_block for a wait that parks outside Go (core/park.go): add(h, token)
  * registers a semaphore of this thread's stack with the Go object h (0: the
- * object is done already, nothing registered); Go posts it once; remove(h,
- * token) unregisters it, after which Go no longer touches it. The main
- * thread waits in slices and runs signal handlers between them, as in
- * gf_block. Returns 1 posted (or done already), 0 on timeout, -1 with an
- * exception set. */
+ * object is done already, nothing registered); Go posts it once and forgets
+ * it; remove(h, token) unregisters it, after which Go no longer touches it.
+ * The main thread waits in slices and runs signal handlers between them, as
+ * in gf_block. The token is unregistered before the GIL is taken back: at
+ * interpreter exit a daemon thread may be ended right there, its stack gone.
+ * Returns 1 posted (or done already), 0 on timeout, -1 with an exception
+ * set. */
 int gf_block_token(uintptr_t h, gf_token_fn add, gf_untoken_fn remove, int64_t timeout_ns)
 {
     sem_t sem;
@@ -168,35 +172,39 @@ int gf_block_token(uintptr_t h, gf_token_fn add, gf_untoken_fn remove, int64_t t
         PyErr_SetFromErrno(PyExc_OSError);
         return -1;
     }
-    int r = 1;
-    if (add(h, (uintptr_t)&sem)) {
-        int is_main = PyThread_get_thread_ident() == main_thread_ident;
-        int64_t deadline = timeout_ns < 0 ? -1 : gf_now_ns() + timeout_ns;
-        for (;;) {
-            int64_t slice = is_main ? SLICE_NS : -1;
-            if (deadline >= 0) {
-                int64_t rem = deadline - gf_now_ns();
-                if (rem <= 0) {
-                    r = 0;
-                    break;
-                }
-                if (slice < 0 || rem < slice)
-                    slice = rem;
-            }
-            int posted;
-            Py_BEGIN_ALLOW_THREADS
-            posted = gf_sem_wait(&sem, slice);
-            Py_END_ALLOW_THREADS
-            if (posted) {
-                r = 1;
+    uintptr_t tok = (uintptr_t)&sem;
+    int is_main = PyThread_get_thread_ident() == main_thread_ident;
+    int64_t deadline = timeout_ns < 0 ? -1 : gf_now_ns() + timeout_ns;
+    int r;
+    for (;;) {
+        int64_t slice = is_main ? SLICE_NS : -1;
+        if (deadline >= 0) {
+            int64_t rem = deadline - gf_now_ns();
+            if (rem <= 0) {
+                r = 0;
                 break;
             }
-            if (is_main && PyErr_CheckSignals() < 0) {
-                r = -1;
-                break;
-            }
+            if (slice < 0 || rem < slice)
+                slice = rem;
         }
-        remove(h, (uintptr_t)&sem);   /* from here on, Go cannot post sem */
+        if (!add(h, tok)) {   /* done already (or since the last slice) */
+            r = 1;
+            break;
+        }
+        int posted;
+        Py_BEGIN_ALLOW_THREADS
+        posted = gf_sem_wait(&sem, slice);
+        if (!posted)
+            remove(h, tok);   /* a post racing this leaves a count: the object is done */
+        Py_END_ALLOW_THREADS
+        if (posted) {
+            r = 1;
+            break;
+        }
+        if (is_main && PyErr_CheckSignals() < 0) {
+            r = -1;
+            break;
+        }
     }
     sem_destroy(&sem);
     return r;
