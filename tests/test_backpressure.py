@@ -108,12 +108,18 @@ def test_the_engine_never_holds_more_than_max_pending(Pool):
         assert ex.stats().queue_high_water <= 3
 
 
-def test_submit_with_timeout_goes_through_the_gate():
+def test_submit_and_submit_with_timeout_share_one_bound():
+    # One gate for both: max_pending bounds the pool, however tasks came in
+    # (each had a Python gate of its own before, so twice as many could wait).
     with gofutures.ProcessPoolExecutor(1, max_pending=1, pending_timeout=0.2) as ex:
-        first = ex.submit_with_timeout(30, T.sleep_then, 1, 1.0)
+        first = ex.submit(T.sleep_then, 1, 1.0)
         with pytest.raises(cf.TimeoutError, match="no room for a new task"):
             ex.submit_with_timeout(30, T.square, 2)
         assert first.result() == 1
+        timed = ex.submit_with_timeout(30, T.sleep_then, 2, 1.0)
+        with pytest.raises(cf.TimeoutError, match="no room for a new task"):
+            ex.submit(T.square, 3)
+        assert timed.result() == 2
 
 
 def test_a_call_that_fails_to_pickle_gives_its_slot_back():

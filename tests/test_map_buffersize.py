@@ -4,6 +4,7 @@ results in order, the stdlib's errors for bad values."""
 import gc
 import itertools
 import sys
+import time
 import tracemalloc
 import weakref
 
@@ -154,3 +155,53 @@ def test_a_buffersize_beyond_sys_maxsize_is_refused_as_3_14_does():
     with gofutures.ThreadPoolExecutor(1) as ex:
         with pytest.raises(ValueError, match="must be None or an integer"):
             ex.map(T.square, [1], buffersize=sys.maxsize + 1)
+
+
+def test_reentering_the_iterator_is_refused_as_a_generator_does():
+    # The input's own next() calls next() on the map iterator: the stdlib's
+    # generator refuses with ValueError; so must the C iterator (it used to
+    # crash, its buffer being changed under it).
+    with gofutures.ThreadPoolExecutor(1) as ex:
+        box = []
+
+        def sneaky():
+            yield 1
+            yield next(box[0])
+        it = ex.map(T.identity, sneaky(), buffersize=1)
+        box.append(it)
+        with pytest.raises(ValueError, match="already executing"):
+            next(it)   # its refill reads the input, which re-enters it
+
+
+def test_close_from_another_thread_while_next_waits_for_room():
+    # next() refills through submit(), which waits for room (max_pending):
+    # close() from another thread meanwhile is refused, as for a generator,
+    # and the iterator finishes normally.
+    import threading
+    with gofutures.ThreadPoolExecutor(1, max_pending=2) as ex:
+        it = ex.map(T.sleep_then, range(6), [0.3] * 6, buffersize=2)
+        errors, got = [], []
+        t = threading.Thread(target=lambda: got.append(next(it)))
+        t.start()
+        time.sleep(0.1)
+        try:
+            it.close()
+        except ValueError as e:
+            errors.append(str(e))
+        t.join(30)
+        assert got == [0] and errors == ["generator already executing"]
+        assert list(it) == [1, 2, 3, 4, 5]
+
+
+def test_the_timed_out_call_is_cancelled_when_the_input_fits_the_buffer():
+    # With buffersize, the future whose wait timed out is cancelled (3.14),
+    # on every version, also when the whole input was submitted up front.
+    with gofutures.ThreadPoolExecutor(1) as ex:
+        gate = ex.submit(T.sleep_then, 0, 0.5)      # keeps the worker busy
+        ran = []
+        it = ex.map(ran.append, [1, 2], timeout=0.05, buffersize=5)
+        with pytest.raises(gofutures.TimeoutError):
+            next(it)
+        gate.result()
+        ex.shutdown(wait=True)
+        assert ran == []

@@ -263,9 +263,7 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         if max_pending is not None:
             # Backpressure (gofutures, opt-in): submit waits for room in C,
             # the slot held by the task's Go future (cshim/gate.c).
-            core.set_gate(max_pending, pending_timeout)
-            self.submit_with_timeout = _backpressure.gate(
-                self.submit_with_timeout, max_pending, pending_timeout)
+            core.set_gate(max_pending, pending_timeout)   # submit_with_timeout too
 
     def submit(self, fn, /, *args, **kwargs):
         if self._core is None:
