@@ -49,6 +49,15 @@ static void clear_input(MapIterObject *it)
     Py_CLEAR(it->fn);
 }
 
+/* f.cancel(), its errors dropped: the caller keeps the current exception
+ * fetched. */
+static void cancel_quietly(PyObject *f)
+{
+    PyObject *r = GfFuture_Check(f) ? (gf_future_cancel((FutureObject *)f) < 0 ? NULL : Py_NewRef(Py_None))
+                                    : PyObject_CallMethod(f, "cancel", NULL);
+    if (r) Py_DECREF(r); else PyErr_Clear();
+}
+
 static void cancel_remaining(MapIterObject *it)
 {
     clear_input(it);
@@ -58,12 +67,8 @@ static void cancel_remaining(MapIterObject *it)
     PyErr_Fetch(&t, &v, &tb);
     PyObject *fs = it->fs;
     it->fs = NULL;
-    for (Py_ssize_t i = it->pos; i < PyList_GET_SIZE(fs); i++) {
-        PyObject *f = PyList_GET_ITEM(fs, i);
-        PyObject *r = GfFuture_Check(f) ? (gf_future_cancel((FutureObject *)f) < 0 ? NULL : Py_NewRef(Py_None))
-                                        : PyObject_CallMethod(f, "cancel", NULL);
-        if (r) Py_DECREF(r); else PyErr_Clear();
-    }
+    for (Py_ssize_t i = it->pos; i < PyList_GET_SIZE(fs); i++)
+        cancel_quietly(PyList_GET_ITEM(fs, i));
     Py_DECREF(fs);
     PyErr_Restore(t, v, tb);
 }
@@ -274,9 +279,7 @@ static PyObject *mi_next_body(MapIterObject *it)
     if (result_or_cancel || it->buffered) {   /* 3.14's map always cancels it */
         PyObject *t, *v, *tb;
         PyErr_Fetch(&t, &v, &tb);
-        PyObject *c = GfFuture_Check(f) ? (gf_future_cancel((FutureObject *)f) < 0 ? NULL : Py_NewRef(Py_None))
-                                        : PyObject_CallMethod(f, "cancel", NULL);
-        if (c) Py_DECREF(c); else PyErr_Clear();
+        cancel_quietly(f);
         PyErr_Restore(t, v, tb);
     }
     Py_DECREF(f);
