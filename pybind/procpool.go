@@ -55,17 +55,7 @@ func gf_proc_submit(ph C.uintptr_t, fh C.uintptr_t, buf unsafe.Pointer, n C.int6
 	if timeoutNs > 0 {
 		timeout = time.Duration(timeoutNs)
 	}
-	spawn, err := proc(ph).SubmitTimeout(fut(fh), payload, timeout)
-	switch err {
-	case core.ErrShutdown:
-		return -1
-	case core.ErrProcBroken:
-		return -2
-	}
-	if spawn {
-		return 1
-	}
-	return 0
+	return submitResult(proc(ph).SubmitTimeout(fut(fh), payload, timeout))
 }
 
 //export gf_proc_spawn_failed

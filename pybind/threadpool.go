@@ -34,11 +34,16 @@ func gf_pool_free(ph C.uintptr_t) {
 //
 //export gf_pool_submit
 func gf_pool_submit(ph C.uintptr_t, task C.uintptr_t) C.int {
-	spawn, err := pool(ph).Submit(core.Task(task))
+	return submitResult(pool(ph).Submit(core.Task(task)))
+}
+
+// submitResult is a pool submit's outcome as the C side reads it: 1 when
+// the caller must start a worker, 0, -1 after shutdown, -2 when broken.
+func submitResult(spawn bool, err error) C.int {
 	switch err {
 	case core.ErrShutdown:
 		return -1
-	case core.ErrBroken:
+	case core.ErrBroken, core.ErrProcBroken:
 		return -2
 	}
 	if spawn {
