@@ -29,11 +29,6 @@ _dumps = ForkingPickler.dumps
 _PARENT_CHECK = 1.0
 
 
-def _process_chunk(fn, chunk):
-    """Runs one chunk of Executor.map: the results of fn(*args), in order."""
-    return [fn(*args) for args in chunk]
-
-
 class _Reader:
     """Frames from the task pipe, read in large blocks."""
 

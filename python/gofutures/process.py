@@ -23,7 +23,7 @@ from functools import partial
 
 from concurrent.futures import _base
 from concurrent.futures import process as _stdlib_process
-from concurrent.futures.process import _chain_from_iterable_of_lists
+from concurrent.futures.process import _chain_from_iterable_of_lists, _process_chunk
 from concurrent.futures.process import BrokenProcessPool  # noqa: F401  (re-exported)
 
 from . import _backpressure, _ext, _fork, _mapbuf, _stats, _worker
@@ -315,7 +315,7 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
             return super().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
         if chunksize > 1:
             # Each call runs a chunk of calls and returns their results' list.
-            fn = partial(_worker._process_chunk, fn)
+            fn = partial(_process_chunk, fn)   # the stdlib's: workers import it
             iterables = (_get_chunks(*iterables, chunksize=chunksize),)
         # buffersize (gofutures, as Python 3.14): at most buffersize calls
         # (chunks) submitted and not yet yielded; the input is read lazily.
