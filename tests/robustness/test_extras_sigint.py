@@ -5,36 +5,15 @@ them); the scenarios reuse the robustness prelude (block_task/release)."""
 import pytest
 
 from _scenarios import POOL_KINDS, script
-from test_sigint import interrupt
+from test_sigint import SCENARIO, interrupt
 
 pytestmark = pytest.mark.timeout(90)
-
-SCENARIO = """
-import itertools
-
-def main():
-    ex = Pool(max_workers=2{opts})
-    {setup}
-    print("ready", flush=True)
-    try:
-        {call}
-    except KeyboardInterrupt:
-        print("interrupted", flush=True)
-    else:
-        print("returned", flush=True)
-    release()
-    {after}
-    ex.shutdown(wait=True)
-    print("results", {results}, flush=True)
-
-if __name__ == "__main__":
-    main()
-"""
 
 CASES = {
     # map(buffersize=) over an endless input, blocked on its first result.
     "map_buffersize": dict(
-        pools=POOL_KINDS, opts="", setup="it = ex.map(block_task, itertools.count(), buffersize=4)",
+        pools=POOL_KINDS, opts="",
+        setup="import itertools; it = ex.map(block_task, itertools.count(), buffersize=4)",
         # The interrupt ends the iterator (as it ends the stdlib's generator,
         # cancelling what it had submitted); the pool maps on.
         call="list(it)", after="first = list(ex.map(block_task, range(3), buffersize=2))",

@@ -29,12 +29,13 @@ BLOCKING = {
     "shutdown_wait": "ex.shutdown(wait=True)",
 }
 
+# A scenario: a pool (with extra constructor arguments `opts`), `setup`,
+# then the blocking `call`, interrupted; release() lets every task end,
+# `after` runs, the pool shuts down and the script prints `results`.
 SCENARIO = """
 def main():
-    ex = Pool(max_workers=2)
-    fs = [ex.submit(block_task, i) for i in range(3)]
-    f = fs[0]
-    it = ex.map(block_task, range(3))
+    ex = Pool(max_workers=2{opts})
+    {setup}
     print("ready", flush=True)
     try:
         {call}
@@ -43,12 +44,16 @@ def main():
     else:
         print("returned", flush=True)
     release()
+    {after}
     ex.shutdown(wait=True)
-    print("results", [f.result() for f in fs], flush=True)
+    print("results", {results}, flush=True)
 
 if __name__ == "__main__":
     main()
 """
+
+# Here the tasks `fs` (f: the first) and the iterator `it` block until release().
+SETUP = "fs = [ex.submit(block_task, i) for i in range(3)]; f = fs[0]; it = ex.map(block_task, range(3))"
 
 
 def interrupt(path, impl, pool):
@@ -69,7 +74,8 @@ def test_sigint_interrupts_blocking_call(tmp_path, impl, pool, call):
     if (impl, pool, call) == ("stdlib", "process", "shutdown_wait"):
         pytest.skip("Ctrl-C during shutdown(wait=True) breaks the stdlib's own process pool "
                     "(BrokenProcessPool traceback); gofutures' is the case under test")
-    path = script(tmp_path, SCENARIO.format(call=BLOCKING[call]))
+    path = script(tmp_path, SCENARIO.format(opts="", setup=SETUP, call=BLOCKING[call], after="",
+                                            results="[f.result() for f in fs]"))
     rc, lines, err = interrupt(path, impl, pool)
     assert "returned" not in lines
     assert rc == 0, err
