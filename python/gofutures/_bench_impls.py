@@ -38,30 +38,24 @@ def loky():
         ProcessPoolExecutor=lk.ProcessPoolExecutor)
 
 
-def gofutures_task_timeout():
-    """gofutures' process pool with a pool-wide per-task timeout (one that
-    never fires): the column that prices the timeout's bookkeeping."""
+def _gofutures_with(pool, option, value):
+    """gofutures with one executor option set to a value whose bound is never
+    reached: the column that prices that option's bookkeeping."""
     import functools
     gf = gofutures()
-    pool = gf.ProcessPoolExecutor
+    cls = getattr(gf, pool)
     return types.SimpleNamespace(**dict(
-        vars(gf), name="gofutures+task_timeout",
-        ProcessPoolExecutor=pool and functools.partial(pool, task_timeout=3600.0)))
-
-
-def gofutures_max_pending():
-    """gofutures' thread pool with backpressure whose bound is never reached
-    (max_pending=10**9): the column that prices the gate's bookkeeping."""
-    import functools
-    gf = gofutures()
-    return types.SimpleNamespace(**dict(
-        vars(gf), name="gofutures+max_pending",
-        ThreadPoolExecutor=functools.partial(gf.ThreadPoolExecutor, max_pending=10**9)))
+        vars(gf), name="gofutures+" + option,
+        **{pool: cls and functools.partial(cls, **{option: value})}))
 
 
 _ALL = {"stdlib": stdlib, "gofutures": gofutures, "loky": loky,
-        "gofutures+task_timeout": gofutures_task_timeout,
-        "gofutures+max_pending": gofutures_max_pending}
+        # a per-task timeout that never fires (process pools)
+        "gofutures+task_timeout": lambda: _gofutures_with("ProcessPoolExecutor",
+                                                          "task_timeout", 3600.0),
+        # backpressure whose bound is never reached (thread pools)
+        "gofutures+max_pending": lambda: _gofutures_with("ThreadPoolExecutor",
+                                                         "max_pending", 10**9)}
 
 
 def by_name(name):
