@@ -222,9 +222,7 @@ func (p *ProcPool) pumpLocked() {
 			if ok, _ := t.fut.SetRunningOrNotifyCancel(); !ok {
 				// Cancelled while queued: now CANCELLED_AND_NOTIFIED.
 				p.stats.LeftQueue(1, false) // stats
-				if o := t.fut.TakeOwner(); o != 0 {
-					p.emitLocked(Event{Kind: EvDeliver, Owner: o})
-				}
+				p.releaseLocked(t)
 				continue
 			}
 			t.started = true
@@ -253,6 +251,26 @@ func (p *ProcPool) pumpLocked() {
 	}
 	if p.qhead == len(p.queue) {
 		p.queue, p.qhead = p.queue[:0], 0
+	}
+}
+
+// finishLocked fails t's future with payload (a tag and its text) unless it
+// is done already (finished or cancelled by hand), and releases it.
+func (p *ProcPool) finishLocked(t *procTask, payload []byte) {
+	t.fut.FinishPayload(true, payload)
+	p.releaseLocked(t)
+}
+
+// releaseLocked is the one way a task leaves the pool: Go will not touch
+// its future again, so the owner word (the Python object's reference that
+// the C side stored when it asked to hear of the completion) goes back to
+// Python with an EvDeliver, whatever state the future is in. The C side
+// publishes that state to the stdlib's protocol, runs the callbacks, and
+// drops the reference. A future the C side finished itself has no owner
+// left (it took it back).
+func (p *ProcPool) releaseLocked(t *procTask) {
+	if o := t.fut.TakeOwner(); o != 0 {
+		p.emitLocked(Event{Kind: EvDeliver, Owner: o})
 	}
 }
 
@@ -427,16 +445,14 @@ func (p *ProcPool) complete(w *procWorker, fr Frame) {
 		p.statsFinished(t, tag == TagException) // stats
 		payload := fr.Payload
 		payload[0] = tag
-		// An error means the user finished the future by hand: drop ours.
-		if t.fut.FinishPayload(tag == TagException, payload) == nil {
-			if o := t.fut.TakeOwner(); o != 0 {
-				p.mu.Lock()
-				p.emitLocked(Event{Kind: EvDeliver, Owner: o})
-				p.mu.Unlock()
-			}
-		}
+		// Outside p.mu: waiters are told here. An error means the user
+		// finished the future by hand: ours is dropped.
+		t.fut.FinishPayload(tag == TagException, payload)
 	}
 	p.mu.Lock()
+	if t != nil {
+		p.releaseLocked(t)
+	}
 	p.completed++
 	p.pumpLocked()
 	if w.retiring && len(w.inflight) == 0 {
@@ -552,11 +568,7 @@ func (p *ProcPool) requeueLocked(w *procWorker) {
 			msg := fmt.Sprintf("worker process %d was killed (another task ran past its "+
 				"timeout) while this task may have been running\n", w.pid)
 			p.statsFinished(t, true) // stats
-			if t.fut.FinishPayload(true, append([]byte{TagBroken}, msg...)) == nil {
-				if o := t.fut.TakeOwner(); o != 0 {
-					p.emitLocked(Event{Kind: EvDeliver, Owner: o})
-				}
-			}
+			p.finishLocked(t, append([]byte{TagBroken}, msg...))
 			continue
 		}
 		back = append(back, t)
@@ -579,11 +591,7 @@ func (p *ProcPool) expire(w *procWorker, t *procTask) {
 	w.killed, w.retiring = true, true
 	msg := fmt.Sprintf("the task ran past its timeout of %v; its worker process %d was killed", t.timeout, w.pid)
 	p.statsFinished(t, true) // stats
-	if t.fut.FinishPayload(true, append([]byte{TagTimeout}, msg...)) == nil {
-		if o := t.fut.TakeOwner(); o != 0 {
-			p.emitLocked(Event{Kind: EvDeliver, Owner: o})
-		}
-	}
+	p.finishLocked(t, append([]byte{TagTimeout}, msg...))
 	pid := w.pid
 	p.mu.Unlock()
 	if pid > 0 {
@@ -597,15 +605,7 @@ func (p *ProcPool) breakLocked(cause string) {
 	p.broken = true
 	p.cause = cause
 	payload := append([]byte{TagBroken}, cause...)
-	fail := func(t *procTask) {
-		if t.fut.FinishPayload(true, payload) == nil {
-			if o := t.fut.TakeOwner(); o != 0 {
-				p.emitLocked(Event{Kind: EvDeliver, Owner: o})
-			}
-		} else if o := t.fut.TakeOwnerIfFinal(); o != 0 {
-			p.emitLocked(Event{Kind: EvDeliver, Owner: o})
-		}
-	}
+	fail := func(t *procTask) { p.finishLocked(t, payload) }
 	for p.qhead < len(p.queue) {
 		t := p.popLocked()
 		if t.started { // requeued after its worker was killed: counted as running
@@ -649,9 +649,7 @@ func (p *ProcPool) Shutdown(cancel bool) {
 			t := p.popLocked()
 			if c, _ := t.fut.Cancel(); c {
 				p.stats.LeftQueue(1, false) // stats
-				if o := t.fut.TakeOwner(); o != 0 {
-					p.emitLocked(Event{Kind: EvDeliver, Owner: o})
-				}
+				p.releaseLocked(t)
 				continue
 			}
 			keep = append(keep, t)
@@ -725,17 +723,6 @@ func (p *ProcPool) WaitDone(timeout time.Duration) bool {
 	case <-t.C:
 		return false
 	}
-}
-
-// WorkerPIDs returns the pids of the live workers.
-func (p *ProcPool) WorkerPIDs() []int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]int, 0, len(p.workers))
-	for _, w := range p.workers {
-		out = append(out, w.pid)
-	}
-	return out
 }
 
 // ProcCounts is a snapshot of a process pool.

@@ -106,12 +106,14 @@ static void release_tasks(uintptr_t *ts, int64_t n, int how)
 static int pool_traverse(PoolObject *p, visitproc visit, void *arg)
 {
     Py_VISIT(p->spawn);
+    Py_VISIT(p->gate.timeout);   /* pending_timeout as given: any object */
     return 0;
 }
 
 static int pool_clear(PoolObject *p)
 {
     Py_CLEAR(p->spawn);
+    Py_CLEAR(p->gate.timeout);
     return 0;
 }
 
