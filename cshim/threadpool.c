@@ -267,19 +267,22 @@ static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
     int64_t held_since = gf_now_ns();
     int prev = TASK_NONE;   /* the last task's outcome, not yet reported */
     for (;;) {
-        /* Consecutive ready tasks run without giving the GIL back. */
-        uintptr_t t = gf_pool_try_next(ph, wh, prev);
+        /* Consecutive ready tasks run without giving the GIL back; with
+         * none, this worker is idle before the GIL is released. */
+        uintptr_t t;
+        int st = gf_pool_next_or_park(ph, wh, prev, &t);
         prev = TASK_NONE;
-        if (!t) {
-            int st;
-            while ((st = gf_pool_next_or_park(ph, wh, TASK_NONE, &t)) == 0) {
+        if (st == 0) {
+            do {
                 Py_BEGIN_ALLOW_THREADS
                 gf_sem_wait(&sem, -1);   /* until a submit, shutdown or exit */
                 Py_END_ALLOW_THREADS
-            }
+            } while ((st = gf_pool_next_or_park(ph, wh, TASK_NONE, &t)) == 0);
             held_since = gf_now_ns();
             if (st < 0)
                 break;
+        } else if (st < 0) {
+            break;
         } else if (gf_now_ns() - held_since > switch_ns) {
             PyObject *r = PyObject_CallNoArgs(switch_point);   /* may hand the GIL over */
             if (r)

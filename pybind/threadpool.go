@@ -10,7 +10,6 @@ import (
 	"unsafe"
 
 	"github.com/gofutures/gofutures/core"
-	"github.com/gofutures/gofutures/core/stats"
 )
 
 func pool(h C.uintptr_t) *core.ThreadPool { return handleValue(h).(*core.ThreadPool) }
@@ -57,16 +56,6 @@ func gf_pool_spawn_failed(ph C.uintptr_t) { pool(ph).SpawnFailed() }
 
 //export gf_pool_worker_free
 func gf_pool_worker_free(wh C.uintptr_t) { freeHandle(wh) }
-
-// gf_pool_try_next pops a task without blocking. prev reports how the
-// worker's previous task ended (0 none/already reported, 1 result,
-// 2 exception, 3 cancelled before it ran), for the pool's statistics.
-//
-//export gf_pool_try_next
-func gf_pool_try_next(ph C.uintptr_t, wh C.uintptr_t, prev C.int) C.uintptr_t {
-	t, _ := pool(ph).TryNext(handleValue(wh).(*core.Worker), stats.Outcome(prev))
-	return C.uintptr_t(t)
-}
 
 //export gf_pool_worker_exited
 func gf_pool_worker_exited(ph C.uintptr_t) { pool(ph).WorkerExited() }
