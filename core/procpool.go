@@ -106,7 +106,7 @@ type procWorker struct {
 	pid      int
 	w        *os.File
 	r        *os.File
-	sendq    chan sendItem // nil task: send FrameQuit
+	sendq    chan sendItem // to the writer; nil task: send FrameQuit (capacity: sendRoom)
 	fd       int           // w's descriptor, for sendLocked's direct writes
 	queued   atomic.Int32  // items sent to sendq and not yet written
 	wclosed  bool          // the writer closed w (p.mu)
@@ -313,7 +313,20 @@ func (p *ProcPool) sendLocked(w *procWorker, item sendItem) {
 		// and an error makes it stop (the reader sees the process go).
 	}
 	w.queued.Add(1)
-	w.sendq <- item // room: len(inflight) <= prefetch = cap(sendq) - 1
+	sendRoom(w.sendq, item)
+}
+
+// sendRoom puts item on a worker's send queue, which never blocks: the
+// queue holds prefetch+1 items, and at most prefetch tasks are in flight on
+// a worker (pumpLocked) plus the one quit item (quitLocked: after it,
+// nothing more is sent). A full queue would mean that invariant broke, and
+// a send blocking under p.mu would freeze the whole pool: fail loudly.
+func sendRoom(q chan sendItem, item sendItem) {
+	select {
+	case q <- item:
+	default:
+		panic("gofutures: a worker's send queue is full (more than prefetch tasks in flight)")
+	}
 }
 
 func (p *ProcPool) popLocked() *procTask {
@@ -488,7 +501,7 @@ func (p *ProcPool) quitLocked(w *procWorker) {
 	if !w.quitSent {
 		w.quitSent = true
 		w.retiring = true
-		w.sendq <- sendItem{}
+		sendRoom(w.sendq, sendItem{})
 		close(w.sendq)
 	}
 }
