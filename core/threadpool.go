@@ -27,20 +27,13 @@ var ErrBroken = errors.New("A thread initializer failed, the thread pool is not 
 // task, up to max workers, and lets queued tasks run before workers exit at
 // shutdown.
 type ThreadPool struct {
-	mu      sync.Mutex
-	queue   taskQueue
-	max     int
-	workers int       // started, not yet exited
-	idle    []*Worker // parked in Next, most recent last
-	// arriving counts workers whose TryNext found the queue empty and that
-	// are on their way into Next (the binding releases the GIL in between);
-	// claimed counts the submits that left their task to one of them rather
-	// than start a thread. A worker that just finished a task is thus reused
-	// by the next submit, as the stdlib's idle semaphore does.
-	arriving int
-	claimed  int
-	shutdown bool // Shutdown was called
-	exiting  bool // the interpreter is exiting: workers leave once the queue is empty
+	mu       sync.Mutex
+	queue    taskQueue
+	max      int
+	workers  int       // started, not yet exited
+	idle     []*Worker // parked in Next, most recent last
+	shutdown bool      // Shutdown was called
+	exiting  bool      // the interpreter is exiting: workers leave once the queue is empty
 	broken   bool
 	stats    *stats.Pool // counted outside mu: atomics only
 }
@@ -48,11 +41,10 @@ type ThreadPool struct {
 // Worker is one worker thread's parking place: a channel, or a token
 // posted outside Go (park.go).
 type Worker struct {
-	wake     chan struct{}
-	token    uintptr
-	parked   bool
-	arriving bool  // counted in ThreadPool.arriving (its TryNext found nothing)
-	start    int64 // stats.Now() when it took its current task (its own thread only)
+	wake   chan struct{}
+	token  uintptr
+	parked bool
+	start  int64 // stats.Now() when it took its current task (its own thread only)
 }
 
 // NewThreadPool returns a scheduler for at most max workers.
@@ -123,10 +115,6 @@ func (p *ThreadPool) Submit(t Task) (spawn bool, err error) {
 		p.wakeLocked(w)
 		return false, nil
 	}
-	if p.arriving > p.claimed {
-		p.claimed++ // that worker's Next pops t
-		return false, nil
-	}
 	if p.workers < p.max {
 		p.workers++
 		return true, nil
@@ -143,16 +131,14 @@ func (p *ThreadPool) SpawnFailed() {
 }
 
 // TryNext pops a queued task for w without blocking. prev is how w's
-// previous task ended (stats.OutcomeNone if already reported). When there is
-// none, the worker counts as arriving until its call to Next.
+// previous task ended (stats.OutcomeNone if already reported). A worker that
+// finds none calls NextOrPark at once, with the GIL still held (so no
+// submit comes in between: it parks as idle, and the next submit wakes it
+// rather than start a thread, as the stdlib's idle semaphore does).
 func (p *ThreadPool) TryNext(w *Worker, prev stats.Outcome) (Task, bool) {
 	now := stats.Now()
 	p.mu.Lock()
 	e, ok := p.queue.pop()
-	if !ok && !w.arriving {
-		w.arriving = true
-		p.arriving++
-	}
 	p.mu.Unlock()
 	p.taken(w, prev, e, ok, now)
 	return e.t, ok
@@ -183,13 +169,6 @@ func (p *ThreadPool) NextOrPark(w *Worker, prev stats.Outcome) (Task, int) {
 		p.stats.Finished(prev, w.start, now)
 	}
 	p.mu.Lock()
-	if w.arriving {
-		w.arriving = false
-		p.arriving--
-		if p.claimed > p.arriving {
-			p.claimed--
-		}
-	}
 	if e, ok := p.queue.pop(); ok {
 		p.mu.Unlock()
 		p.taken(w, stats.OutcomeNone, e, true, now)
