@@ -75,8 +75,10 @@ def test_close_and_next_while_next_waits(tmp_path, consumer, timeout, kind):
 
 # Code that runs inside next() -- a foreign future's _waiters.append (at the
 # first next(), while the waiter is installed) or _waiters.remove (when that
-# future is yielded) -- calls next() and close() on the same iterator, from
-# its own thread or from another one while it waits for it.
+# future is yielded) -- or inside close() (_waiters.remove of a future still
+# pending: the generator's finally clause) calls next() and close() on the
+# same iterator, from its own thread or from another one while it waits
+# for it.
 REENTRANT = """
 if __name__ == "__main__":
     point, where = sys.argv[1], sys.argv[2]
@@ -97,9 +99,11 @@ if __name__ == "__main__":
     ex = cf.ThreadPoolExecutor(1)
     done = name(ex.submit(int, 5), "done")
     done.result()
-    h = name(Hooked(**{point: meddle}), "foreign")
+    h = name(Hooked(**{"remove" if point == "close" else point: meddle}), "foreign")
     it = cf.as_completed([done, h])
     got.append(outcome(next, it))
+    if point == "close":   # h still pending: close() takes the waiter out of it
+        got.append(outcome(it.close))
     h.set_result(3)
     for _ in range(5):
         o = outcome(next, it)
@@ -113,13 +117,16 @@ if __name__ == "__main__":
 
 
 @pytest.mark.parametrize("where", ["same", "other"])
-@pytest.mark.parametrize("point", ["append", "remove"])
+@pytest.mark.parametrize("point", ["append", "remove", "close"])
 def test_next_and_close_from_inside_next(tmp_path, point, where):
     path = script(tmp_path, REENTRANT)
     got = differential(path, point, where)
     busy = ["raise", "ValueError", "generator already executing"]
     assert got["log"][:2] == [["next", busy], ["close", busy]]
-    assert got["got"] == [["ok", "done"], ["ok", "foreign"], ["raise", "StopIteration", ""]]
+    if point == "close":
+        assert got["got"] == [["ok", "done"], ["ok", "None"], ["raise", "StopIteration", ""]]
+    else:
+        assert got["got"] == [["ok", "done"], ["ok", "foreign"], ["raise", "StopIteration", ""]]
 
 
 # Four threads call next() on one iterator as fast as they can: over pool
