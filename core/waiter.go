@@ -23,7 +23,9 @@ const (
 // bridged by the caller) can report through Notify too.
 //
 // Its firing rules are those of the stdlib's _AsCompletedWaiter,
-// _FirstCompletedWaiter and _AllCompletedWaiter.
+// _FirstCompletedWaiter and _AllCompletedWaiter, except that a member counts
+// once however often it reports (those count every call, so a future that
+// notifies twice makes the stdlib's wait() return early).
 type Waiter struct {
 	mu       sync.Mutex
 	kind     WaitKind
@@ -35,7 +37,8 @@ type Waiter struct {
 	regs     []*Future     // futures this waiter is registered on
 }
 
-// NewWaiter returns a waiter of the given kind. Register members, then Arm.
+// NewWaiter returns a waiter of the given kind. Add members (RegisterAll,
+// AddExternal), then Arm.
 func NewWaiter(kind WaitKind) *Waiter {
 	return &Waiter{kind: kind, pending: 1, signal: make(chan struct{}, 1)}
 }
