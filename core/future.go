@@ -9,6 +9,8 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gofutures/gofutures/core/stats"
 )
 
 // State is a future's state, with the same five values and the same
@@ -90,6 +92,13 @@ type Future struct {
 
 	// tokens of threads parked outside Go until the future is done (park.go).
 	tokens []uintptr
+
+	// queuedIn is the statistics of the pool whose queue holds this
+	// future's task (nil once taken out): a cancel() while it is queued
+	// counts the task as cancelled at once, and leftQueue records that it
+	// was, so the pool does not count it again when it takes it out.
+	queuedIn  *stats.Pool
+	leftQueue bool
 }
 
 type waiterRef struct {
@@ -154,7 +163,8 @@ func (f *Future) notifyLocked(o Outcome) {
 
 // Cancel moves a PENDING future to CANCELLED. It returns whether the future
 // is cancelled afterwards, and whether this call cancelled it (the caller
-// then runs the done-callbacks).
+// then runs the done-callbacks). A task still queued counts as cancelled in
+// its pool's statistics from now on.
 func (f *Future) Cancel() (cancelled, transitioned bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -165,8 +175,31 @@ func (f *Future) Cancel() (cancelled, transitioned bool) {
 		return true, false
 	}
 	f.setState(Cancelled)
+	if s := f.queuedIn; s != nil {
+		f.queuedIn = nil
+		f.leftQueue = true
+		s.LeftQueue(1, false)
+	}
 	f.wakeLocked()
 	return true, true
+}
+
+// Queued records that the future's task is in the queue of the pool whose
+// statistics are s (before the task is visible to any worker).
+func (f *Future) Queued(s *stats.Pool) {
+	f.mu.Lock()
+	f.queuedIn = s
+	f.mu.Unlock()
+}
+
+// Dequeued is called by the pool that takes the future's task out of its
+// queue (to run it, or to drop it): it reports whether the task was
+// cancelled there and so is counted already.
+func (f *Future) Dequeued() (counted bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queuedIn = nil
+	return f.leftQueue
 }
 
 // SetRunningOrNotifyCancel moves PENDING to RUNNING (true), or CANCELLED to

@@ -95,7 +95,7 @@ func TestTokenWorkersRunEverythingAndLeave(t *testing.T) {
 		go func() {
 			defer subs.Done()
 			for i := 0; i < 2000; i++ {
-				if spawn, err := p.Submit(Task(1)); err != nil {
+				if spawn, err := p.Submit(Task(1), nil); err != nil {
 					t.Error(err)
 					return
 				} else if spawn {

@@ -89,6 +89,7 @@ type procTask struct {
 	timer      *time.Timer   // running while the task runs on its worker, with a timeout
 	seq        uint64        // dispatch order: a worker runs its tasks in this order
 	started    bool          // RUNNING (and counted as started) since its first dispatch
+	counted    bool          // cancelled while queued: already counted as cancelled (stats)
 	enq, start int64         // stats: stats.Now() at submit and at dispatch
 }
 
@@ -169,6 +170,7 @@ func (p *ProcPool) SubmitTimeout(f *Future, payload []byte, timeout time.Duratio
 		return false, ErrShutdown
 	}
 	p.nextTID++
+	f.Queued(p.stats) // stats
 	p.queue = append(p.queue, &procTask{id: p.nextTID, fut: f, payload: payload, timeout: timeout, enq: stats.Now()})
 	p.stats.Submitted(len(p.queue) - p.qhead) // stats
 	p.pumpLocked()
@@ -221,7 +223,9 @@ func (p *ProcPool) pumpLocked() {
 		if !t.started { // (a requeued task is RUNNING already)
 			if ok, _ := t.fut.SetRunningOrNotifyCancel(); !ok {
 				// Cancelled while queued: now CANCELLED_AND_NOTIFIED.
-				p.stats.LeftQueue(1, false) // stats
+				if !t.counted {
+					p.stats.LeftQueue(1, false) // stats
+				}
 				p.releaseLocked(t)
 				continue
 			}
@@ -329,10 +333,15 @@ func sendRoom(q chan sendItem, item sendItem) {
 	}
 }
 
+// popLocked takes the task at the head of the queue; a task that was never
+// dispatched leaves its future's statistics hook (Future.Queued) then.
 func (p *ProcPool) popLocked() *procTask {
 	t := p.queue[p.qhead]
 	p.queue[p.qhead] = nil
 	p.qhead++
+	if !t.started {
+		t.counted = t.fut.Dequeued()
+	}
 	return t
 }
 
@@ -623,7 +632,7 @@ func (p *ProcPool) breakLocked(cause string) {
 		t := p.popLocked()
 		if t.started { // requeued after its worker was killed: counted as running
 			p.statsFinished(t, true) // stats
-		} else {
+		} else if !t.counted { // (a task cancelled in the queue counts as cancelled)
 			p.stats.LeftQueue(1, true) // stats
 		}
 		fail(t)
@@ -661,7 +670,9 @@ func (p *ProcPool) Shutdown(cancel bool) {
 		for p.qhead < len(p.queue) {
 			t := p.popLocked()
 			if c, _ := t.fut.Cancel(); c {
-				p.stats.LeftQueue(1, false) // stats
+				if !t.counted {
+					p.stats.LeftQueue(1, false) // stats
+				}
 				p.releaseLocked(t)
 				continue
 			}

@@ -51,9 +51,9 @@ func TestProcPoolStats(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f3.Cancel()
+	f3.Cancel() // counted as cancelled at once (it is no longer queued work)
 	s := p.Stats().Snapshot()
-	if s.Submitted != 3 || s.Running != 1 || s.Queued != 2 || s.WorkersStarted != 1 || s.QueueHighWater != 2 {
+	if s.Submitted != 3 || s.Running != 1 || s.Queued != 1 || s.Cancelled != 1 || s.WorkersStarted != 1 || s.QueueHighWater != 2 {
 		t.Fatalf("after submit: %+v", s)
 	}
 	for i, kind := range []byte{FrameResult, FrameException} {

@@ -82,7 +82,7 @@ func (p *ThreadPool) taken(w *Worker, prev stats.Outcome, e queued, ok bool, now
 
 // Submit queues t. It returns spawn=true when the caller must start one more
 // worker thread (no worker was idle and fewer than max exist).
-func (p *ThreadPool) Submit(t Task) (spawn bool, err error) {
+func (p *ThreadPool) Submit(t Task, f *Future) (spawn bool, err error) {
 	at := stats.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -92,7 +92,10 @@ func (p *ThreadPool) Submit(t Task) (spawn bool, err error) {
 	if p.shutdown || p.exiting {
 		return false, ErrShutdown
 	}
-	p.queue.push(queued{t, at})
+	if f != nil {
+		f.Queued(p.stats) // stats: a cancel() in the queue counts at once
+	}
+	p.queue.push(queued{t, f, at})
 	p.stats.Submitted(p.queue.size)
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
@@ -116,7 +119,8 @@ func (p *ThreadPool) SpawnFailed() {
 	p.mu.Unlock()
 }
 
-// NextOrPark pops the next task (st 1), or tells the worker to exit (st -1:
+// NextOrPark pops the next task (st 1; st 2 for one cancelled while queued,
+// already counted as cancelled), or tells the worker to exit (st -1:
 // shut down or broken, and the queue drained; it is no longer counted), or
 // records w as idle (st 0): the caller then waits on w's token and calls
 // again. prev is how w's previous task ended (stats.OutcomeNone if already
@@ -133,6 +137,11 @@ func (p *ThreadPool) NextOrPark(w *Worker, prev stats.Outcome) (Task, int) {
 	p.mu.Lock()
 	if e, ok := p.queue.pop(); ok {
 		p.mu.Unlock()
+		if e.f != nil && e.f.Dequeued() {
+			// Cancelled in the queue and counted then: the caller drops
+			// the task and reports no outcome for it.
+			return e.t, 2
+		}
 		p.taken(w, stats.OutcomeNone, e, true, now)
 		return e.t, 1
 	}
@@ -161,8 +170,9 @@ func (p *ThreadPool) Shutdown(cancel bool) []Task {
 	p.shutdown = true
 	var out []Task
 	if cancel {
-		out = p.queue.drain()
-		p.stats.LeftQueue(len(out), false)
+		var fresh int
+		out, fresh = p.queue.drain()
+		p.stats.LeftQueue(fresh, false)
 	}
 	p.wakeAllLocked()
 	return out
@@ -183,8 +193,8 @@ func (p *ThreadPool) Break() []Task {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.broken = true
-	out := p.queue.drain()
-	p.stats.LeftQueue(len(out), true)
+	out, fresh := p.queue.drain()
+	p.stats.LeftQueue(fresh, true)
 	p.wakeAllLocked()
 	return out
 }
@@ -217,9 +227,11 @@ func (p *ThreadPool) Counts() PoolCounts {
 	return PoolCounts{p.queue.len(), p.workers, len(p.idle), p.shutdown, p.broken}
 }
 
-// queued is a task in the queue, with its stats.Now() at submission.
+// queued is a task in the queue, with its future (nil in some tests) and
+// its stats.Now() at submission.
 type queued struct {
 	t  Task
+	f  *Future
 	at int64
 }
 
@@ -260,13 +272,18 @@ func (q *taskQueue) pop() (queued, bool) {
 	return t, true
 }
 
-func (q *taskQueue) drain() []Task {
-	out := make([]Task, 0, q.size)
+// drain empties the queue; fresh counts the tasks not already counted as
+// cancelled in the queue (Future.Dequeued).
+func (q *taskQueue) drain() (out []Task, fresh int) {
+	out = make([]Task, 0, q.size)
 	for {
-		t, ok := q.pop()
+		e, ok := q.pop()
 		if !ok {
-			return out
+			return out, fresh
 		}
-		out = append(out, t.t)
+		if e.f == nil || !e.f.Dequeued() {
+			fresh++
+		}
+		out = append(out, e.t)
 	}
 }

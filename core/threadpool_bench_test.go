@@ -15,7 +15,7 @@ func BenchmarkPoolSubmitTake(b *testing.B) {
 	w := p.NewTokenWorker(1) // never parks: a task is always queued
 	prev := stats.OutcomeNone
 	for i := 0; i < b.N; i++ {
-		p.Submit(Task(1))
+		p.Submit(Task(1), NewFuture())
 		p.NextOrPark(w, prev)
 		prev = stats.OutcomeOK
 	}

@@ -180,7 +180,7 @@ static PyObject *pool_submit(PoolObject *p, PyObject *const *args, Py_ssize_t na
                 goto fail;
     }
     Py_INCREF(f);   /* the queue's reference, handed to Go as a word */
-    int rc = gf_pool_submit(p->ph, (uintptr_t)f);
+    int rc = gf_pool_submit(p->ph, (uintptr_t)f, f->h);
     if (rc < 0) {
         Py_DECREF(f);
         if (rc == -2)
@@ -292,6 +292,8 @@ static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
             held_since = gf_now_ns();
         }
         prev = run_task((FutureObject *)t);
+        if (st == 2)
+            prev = TASK_NONE;   /* cancelled in the queue: counted when cancel() ran */
     }
     gf_pool_worker_free(wh);   /* not idle any more: nothing posts sem */
     sem_destroy(&sem);

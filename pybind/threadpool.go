@@ -27,13 +27,13 @@ func gf_pool_free(ph C.uintptr_t) {
 	freeHandle(ph)
 }
 
-// gf_pool_submit queues a task word (the C side's owned reference). It
-// returns 0, 1 when the caller must start a worker thread, -1 after
-// shutdown, -2 when broken (the task was not queued).
+// gf_pool_submit queues a task word (the C side's owned reference) whose
+// future is fh. It returns 0, 1 when the caller must start a worker thread,
+// -1 after shutdown, -2 when broken (the task was not queued).
 //
 //export gf_pool_submit
-func gf_pool_submit(ph C.uintptr_t, task C.uintptr_t) C.int {
-	return submitResult(pool(ph).Submit(core.Task(task)))
+func gf_pool_submit(ph C.uintptr_t, task C.uintptr_t, fh C.uintptr_t) C.int {
+	return submitResult(pool(ph).Submit(core.Task(task), fut(fh)))
 }
 
 // submitResult is a pool submit's outcome as the C side reads it: 1 when
