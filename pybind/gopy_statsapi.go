@@ -14,7 +14,9 @@ package main
 
 // #define Py_LIMITED_API // need full API for PyRun*
 #include <Python.h>
-typedef uint8_t bool;
+#if !defined(bool) && !(defined(__STDC_VERSION__) && __STDC_VERSION__ > 201710L)
+typedef uint8_t bool;   // before C23 only: there bool is a keyword (regen.py)
+#endif
 // static inline is trick for avoiding need for extra .c file
 // the following are used for build value -- switch on reflect.Kind
 // or the types equivalent
@@ -1486,15 +1488,6 @@ func statsapi_Read(id C.longlong) CGoHandle {
 
 // ---- Functions ---
 
-//export statsapi_LivePools
-func statsapi_LivePools() CGoHandle {
-	_saved_thread := C.PyEval_SaveThread()
-	defer C.PyEval_RestoreThread(_saved_thread)
-	cret := statsapi.LivePools()
-
-	return handleFromPtr_Slice_int64(&cret)
-}
-
 //export statsapi_SetName
 func statsapi_SetName(id C.longlong, name *C.char, goRun C.char) {
 	_saved_thread := C.PyEval_SaveThread()
@@ -1504,4 +1497,13 @@ func statsapi_SetName(id C.longlong, name *C.char, goRun C.char) {
 	} else {
 		statsapi.SetName(int64(id), C.GoString(name))
 	}
+}
+
+//export statsapi_LivePools
+func statsapi_LivePools() CGoHandle {
+	_saved_thread := C.PyEval_SaveThread()
+	defer C.PyEval_RestoreThread(_saved_thread)
+	cret := statsapi.LivePools()
+
+	return handleFromPtr_Slice_int64(&cret)
 }

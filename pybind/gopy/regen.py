@@ -16,8 +16,8 @@ The generated files are post-processed in fixed ways (see fix_*): no
 build-machine paths or libpython link in the #cgo lines (setup.py passes
 the interpreter's include directory), no second func main, a build tag
 (gofutures_gopy, set by setup.py) so that `go vet/test ./...` need no
-Python headers, the export header is gofutures' own, and the wrappers
-import without chdir().
+Python headers, the export header is gofutures' own, the wrappers
+import without chdir(), and gopy's `bool` typedef is kept only before C23.
 
 The tools are pinned here and built into a cache directory on first use:
 gopy from the Go module proxy, with golang.org/x/tools raised to v0.30.0
@@ -88,6 +88,13 @@ def fix_go(s):
     # pybind already has the package's func main.
     s, n = re.subn(r"// main doesn't do anything[^\n]*\nfunc main\(\) \{\s*\}\n", "", s)
     assert n == 1, "func main not found"
+    # C23 (GCC 15+'s default) makes bool a keyword: gopy's typedef is then
+    # an error. Keep it (same type as before) only where bool is a free name.
+    s, n = re.subn(r"^typedef uint8_t bool;$",
+                   "#if !defined(bool) && !(defined(__STDC_VERSION__) && __STDC_VERSION__ > 201710L)\n"
+                   "typedef uint8_t bool;   // before C23 only: there bool is a keyword (regen.py)\n"
+                   "#endif", s, flags=re.M)
+    assert n == 1, "bool typedef not found"
     # Built only by setup.py (go build -tags gofutures_gopy, with Python.h's
     # directory in CGO_CFLAGS), so that go vet/test ./... need no Python headers.
     return "//go:build gofutures_gopy\n\n" + s
