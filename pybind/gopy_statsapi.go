@@ -1479,8 +1479,7 @@ func statsapi_Snapshot_RunMax_Set(handle CGoHandle, val C.longlong) {
 
 //export statsapi_Read
 func statsapi_Read(id C.longlong) CGoHandle {
-	_saved_thread := C.PyEval_SaveThread()
-	defer C.PyEval_RestoreThread(_saved_thread)
+	// GIL kept (pybind/gopy/regen.py): no thread-state switch inside a Go frame
 	cret := statsapi.Read(int64(id))
 
 	return handleFromPtr_statsapi_Snapshot(&cret)
@@ -1488,22 +1487,20 @@ func statsapi_Read(id C.longlong) CGoHandle {
 
 // ---- Functions ---
 
+//export statsapi_LivePools
+func statsapi_LivePools() CGoHandle {
+	// GIL kept (pybind/gopy/regen.py): no thread-state switch inside a Go frame
+	cret := statsapi.LivePools()
+
+	return handleFromPtr_Slice_int64(&cret)
+}
+
 //export statsapi_SetName
 func statsapi_SetName(id C.longlong, name *C.char, goRun C.char) {
-	_saved_thread := C.PyEval_SaveThread()
-	defer C.PyEval_RestoreThread(_saved_thread)
+	// GIL kept (pybind/gopy/regen.py): no thread-state switch inside a Go frame
 	if boolPyToGo(goRun) {
 		go statsapi.SetName(int64(id), C.GoString(name))
 	} else {
 		statsapi.SetName(int64(id), C.GoString(name))
 	}
-}
-
-//export statsapi_LivePools
-func statsapi_LivePools() CGoHandle {
-	_saved_thread := C.PyEval_SaveThread()
-	defer C.PyEval_RestoreThread(_saved_thread)
-	cret := statsapi.LivePools()
-
-	return handleFromPtr_Slice_int64(&cret)
 }

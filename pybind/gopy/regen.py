@@ -17,7 +17,8 @@ build-machine paths or libpython link in the #cgo lines (setup.py passes
 the interpreter's include directory), no second func main, a build tag
 (gofutures_gopy, set by setup.py) so that `go vet/test ./...` need no
 Python headers, the export header is gofutures' own, the wrappers
-import without chdir(), and gopy's `bool` typedef is kept only before C23.
+import without chdir(), gopy's `bool` typedef is kept only before C23, and
+the GIL is not released inside Go frames.
 
 The tools are pinned here and built into a cache directory on first use:
 gopy from the Go module proxy, with golang.org/x/tools raised to v0.30.0
@@ -95,6 +96,16 @@ def fix_go(s):
                    "typedef uint8_t bool;   // before C23 only: there bool is a keyword (regen.py)\n"
                    "#endif", s, flags=re.M)
     assert n == 1, "bool typedef not found"
+    # gopy releases the GIL around each package function, inside the Go
+    # frame of the exported function. A thread that retakes it during
+    # interpreter finalization is ended by CPython (pthread_exit on 3.9-3.13)
+    # through Go frames, which Go does not survive. These statistics calls
+    # are short and never block, so they keep the GIL: no thread-state
+    # switch happens inside Go.
+    s, n = re.subn(r"^\t_saved_thread := C\.PyEval_SaveThread\(\)\n\tdefer C\.PyEval_RestoreThread\(_saved_thread\)$",
+                   "\t// GIL kept (pybind/gopy/regen.py): no thread-state switch inside a Go frame", s, flags=re.M)
+    assert n >= 1 and "PyEval_SaveThread" not in s and "PyEval_RestoreThread" not in s, \
+        "GIL release not found or not all removed"
     # Built only by setup.py (go build -tags gofutures_gopy, with Python.h's
     # directory in CGO_CFLAGS), so that go vet/test ./... need no Python headers.
     return "//go:build gofutures_gopy\n\n" + s
