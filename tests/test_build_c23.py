@@ -6,6 +6,7 @@ This machine's GCC 12 knows -std=gnu2x but still treats bool as a plain
 name there; -Dbool=_Bool stands in for C23's keyword (in C23, bool is the
 same type as _Bool), which reproduces GCC 16's
 "two or more data types in declaration specifiers" on the old preamble.
+(The real GCC 16 build runs in a Debian testing chroot, issue 15's CI leg.)
 """
 import os
 import re
@@ -22,8 +23,9 @@ PY_INCLUDE = sysconfig.get_paths()["include"]
 
 pytestmark = pytest.mark.skipif(not (os.path.exists(GO) and CC), reason="needs go and gcc")
 
-# As a C23-default compiler: C23 mode, bool a keyword.
-C23 = ["-std=gnu2x", "-Dbool=_Bool"]
+# As a C23-default compiler: C23 mode, bool a keyword, and nullptr (which
+# CPython 3.13's headers use in C23 mode; GCC 13+ have it, GCC 12 not).
+C23 = ["-std=gnu2x", "-Dbool=_Bool", "-Dnullptr=((void*)0)"]
 
 
 def glue_preamble():
