@@ -90,44 +90,61 @@ func newHandle(v any) C.uintptr_t {
 	return C.uintptr_t(h)
 }
 
-// slotOf returns the slot a handle names, or panics if no slot ever had
-// that index (0, garbage).
+// slotOf returns the slot a handle names, or nil if no slot ever had that
+// index (0, garbage).
 func slotOf(h C.uintptr_t) *slot {
 	i := uintptr(h)&slotMask - 1 // wraps to a huge index for low bits 0
 	if i>>chunkBits >= maxChunks {
-		panic("gofutures: invalid handle")
+		return nil
 	}
-	c := chunks[i>>chunkBits].Load()
-	if c == nil {
-		panic("gofutures: invalid handle")
+	if c := chunks[i>>chunkBits].Load(); c != nil {
+		return &c.slots[i&(chunkSize-1)]
 	}
-	return &c.slots[i&(chunkSize-1)]
+	return nil
 }
 
-// staleHandle panics for a handle whose object was freed: b is what its
-// slot holds now (nil: empty; else a newer object's box).
-func staleHandle(b *box, what string) {
-	if b == nil {
-		panic("gofutures: handle " + what)
-	}
-	panic("gofutures: stale handle " + what + " (its slot holds a newer object)")
+// badHandle is the panic value for a handle that is not live; its message
+// says what is wrong (computed when printed, so that raising it costs the
+// lookup's hot path nothing).
+type badHandle struct {
+	h    C.uintptr_t
+	what string // "used after free", "freed twice"
 }
 
-// handleValue returns the object behind a live handle.
+func (e badHandle) Error() string {
+	s := slotOf(e.h)
+	switch {
+	case s == nil:
+		return "gofutures: invalid handle"
+	case s.v.Load() == nil:
+		return "gofutures: handle " + e.what
+	}
+	return "gofutures: stale handle " + e.what + " (its slot holds a newer object)"
+}
+
+// handleValue returns the object behind a live handle: two atomic loads
+// and a compare, inlined. The chunk index is masked rather than checked: a
+// bad handle may then reach some other slot, but never one whose box
+// carries exactly that handle.
 func handleValue(h C.uintptr_t) any {
-	b := slotOf(h).v.Load()
-	if b == nil || b.h != uintptr(h) {
-		staleHandle(b, "used after free")
+	i := uintptr(h)&slotMask - 1
+	if c := chunks[(i>>chunkBits)&(maxChunks-1)].Load(); c != nil {
+		if b := c.slots[i&(chunkSize-1)].v.Load(); b != nil && b.h == uintptr(h) {
+			return b.v
+		}
 	}
-	return b.v
+	panic(badHandle{h, "used after free"})
 }
 
 func freeHandle(h C.uintptr_t) {
 	s := slotOf(h)
+	if s == nil {
+		panic(badHandle{h, "freed twice"})
+	}
 	handleMu.Lock()
 	if b := s.v.Load(); b == nil || b.h != uintptr(h) {
 		handleMu.Unlock()
-		staleHandle(b, "freed twice")
+		panic(badHandle{h, "freed twice"})
 	}
 	s.v.Store(nil)
 	i := uintptr(h)&slotMask - 1

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -68,8 +69,8 @@ func mustPanic(t *testing.T, what, want string, f func()) {
 		if r == nil {
 			t.Fatalf("%s did not panic", what)
 		}
-		if r != want {
-			t.Fatalf("%s panicked with %q, want %q", what, r, want)
+		if msg := fmt.Sprint(r); msg != want {
+			t.Fatalf("%s panicked with %q, want %q", what, msg, want)
 		}
 	}()
 	f()
@@ -132,7 +133,7 @@ func TestHandlesConcurrent(t *testing.T) {
 func mustPanicAny(t *testing.T, f func()) {
 	t.Helper()
 	defer func() {
-		r, _ := recover().(string)
+		r := fmt.Sprint(recover())
 		if !strings.HasPrefix(r, "gofutures: handle ") && !strings.HasPrefix(r, "gofutures: stale handle ") {
 			t.Errorf("stale handle: panic %q", r)
 		}
