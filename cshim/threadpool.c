@@ -345,6 +345,8 @@ static PyObject *pool_counts(PoolObject *p, PyObject *unused)
 
 static PyObject *pool_stats_id(PoolObject *p, PyObject *unused)
 {
+    if (gf_fork_guard() < 0)   /* a pool from before fork(): Go may hang here */
+        return NULL;
     return PyLong_FromLongLong(gf_pool_stats_id(p->ph));
 }
 
