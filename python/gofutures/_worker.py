@@ -130,7 +130,10 @@ def run(task_conn, result_conn, initializer, initargs, close_fds=()):
     # Ready: the parent gives this worker tasks only from now on, as the
     # stdlib's workers take tasks only once started (core/procpool.go,
     # startLoop). A result frame for task 0, which no task has.
-    _send(wfd, _R, 0, b"")
+    try:
+        _send(wfd, _R, 0, b"")
+    except OSError:
+        return  # the parent is gone (EPIPE): nothing to do
     frame = reader.frame
     while True:
         fr = frame()
