@@ -11,10 +11,9 @@ second task on the same pool gets, whether a new pool works, and the exit
 status of the script.
 
 Where the stdlib hangs, gofutures must not: the cell is recorded as hanging
-on the stdlib and only gofutures' absence of a hang is asserted. Where
-gofutures differs from the stdlib on purpose or for a reason outside its
-control, the difference is listed in DIFFERENCES with the reason, and the
-test checks that exactly that is what gofutures does.
+on the stdlib and gofutures' finishing is asserted (with what it does
+there, where the hang is known); everywhere else, the two must agree (they
+do on 3.9, 3.11 and 3.13: no cell differs).
 """
 import json
 import os
@@ -206,9 +205,20 @@ def view(res):
     return {k: res.get(k) for k in ("caller", "probe", "new_pool", "exit")}
 
 
-# Cells where gofutures differs from the stdlib: (method or None for both,
-# where, kind) -> (what gofutures does, why). Filled from measurement.
-DIFFERENCES = {}
+# Cells where the stdlib hangs (measured on 3.9, 3.11, 3.13, fork and spawn),
+# with what gofutures does instead:
+#  - SystemExit while pickling the arguments: the stdlib pickles in its call
+#    queue's feeder thread, which catches Exception only: the thread dies,
+#    the future never completes and the pool accepts tasks it never sends.
+#    gofutures pickles in submit(): SystemExit is raised there, the pool
+#    carries on.
+#  - SystemExit in a done-callback: the stdlib runs callbacks in its manager
+#    thread, which it kills. gofutures' service thread logs it, as any
+#    exception of a callback, and carries on.
+GOFUTURES_WHERE_STDLIB_HANGS = {
+    ("pickle_args", "systemexit"): {"caller": "SystemExit", "probe": "ok", "new_pool": "ok", "exit": 0},
+    ("callback", "systemexit"): {"caller": "ok", "probe": "ok", "new_pool": "ok", "exit": 0},
+}
 
 
 @pytest.mark.parametrize("method,where,kind", CELLS, ids=["-".join(c) for c in CELLS])
@@ -217,19 +227,20 @@ def test_crash_cell(matrix, method, where, kind):
     gof = matrix[("gofutures", method, where, kind)]
     assert not gof["hang"], "gofutures hung: %r" % gof
     if std["hang"]:
-        return   # the stdlib hangs here; gofutures finished (checked above)
-    diff = DIFFERENCES.get((method, where, kind)) or DIFFERENCES.get((None, where, kind))
-    if diff is not None:
-        assert view(gof) == diff[0], (view(gof), view(std))
+        # Only gofutures' finishing is asserted; what it does there is pinned
+        # where the stdlib's hang is known (anything new shows in the table).
+        want = GOFUTURES_WHERE_STDLIB_HANGS.get((where, kind))
+        assert want is None or view(gof) == want, (view(gof), gof["stderr"])
         return
     assert view(gof) == view(std), (view(gof), view(std), gof["stderr"], std["stderr"])
 
 
 def test_print_matrix(matrix, capsys):
-    # Not an assertion: the table, for the record (pytest -s shows it).
+    # Not an assertion: the cells that are not alike, for the record.
     with capsys.disabled():
         for cell in CELLS:
             std = matrix[("stdlib",) + cell]
             gof = matrix[("gofutures",) + cell]
-            mark = "HANG(stdlib)" if std["hang"] else ("same" if view(std) == view(gof) else "DIFF")
-            print("%-40s %-12s std=%s gof=%s" % ("/".join(cell), mark, view(std), view(gof)))
+            if std["hang"] or view(std) != view(gof):
+                mark = "HANG(stdlib)" if std["hang"] else "DIFF"
+                print("\n%-32s %-12s std=%s gof=%s" % ("/".join(cell), mark, view(std), view(gof)))
