@@ -139,9 +139,20 @@ def returns(obj):
 def pickled_result(how):
     return CrashOnPickle(how)
 
+def churn(stop):
+    # Another thread keeps entering Go while the workers fork (the one hang
+    # seen here, on 3.13 before the fix, needed it).
+    with gofutures.ThreadPoolExecutor(2) as tp:
+        while not stop.is_set():
+            tp.submit(abs, -1).result()
+
 if __name__ == "__main__":
+    import threading
     ctx = mp.get_context("fork")
     n = int(sys.argv[1])
+    stop = threading.Event()
+    churner = threading.Thread(target=churn, args=(stop,))
+    churner.start()
     cases = [(where, how) for where in ("call", "args", "result") for how in HOW]
     for i in range(n):
         where, how = cases[i % len(cases)]
@@ -166,6 +177,8 @@ if __name__ == "__main__":
         ex.shutdown()
         codes = [p.exitcode for p in procs]
         print("ok", i, where, how, codes, flush=True)
+    stop.set()
+    churner.join()
     print("done", flush=True)
 """
 
