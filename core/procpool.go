@@ -2,6 +2,7 @@ package core
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -53,9 +54,10 @@ type Event struct {
 // Events.
 //
 // Each worker has a reader goroutine (results, EOF = the process is gone)
-// and a writer goroutine (tasks). A task is written to a worker only when
-// it has fewer than prefetch tasks in flight; the future becomes RUNNING
-// then, as the stdlib's futures do when they enter its call queue.
+// and a writer goroutine (tasks). A task is written to a worker only once
+// the worker said it is ready (startLoop) and while it has fewer than
+// prefetch tasks in flight; the future becomes RUNNING then, as the
+// stdlib's futures do when they enter its call queue.
 type ProcPool struct {
 	mu        sync.Mutex
 	queue     []*procTask // FIFO: queue[qhead:]
@@ -116,6 +118,7 @@ type procWorker struct {
 	retiring bool // no more tasks: quit once in-flight ones are done
 	quitSent bool
 	killed   bool // killed by the pool (a task timed out): its end is expected
+	ready    bool // it said it is ready (startLoop): only then it gets tasks (p.mu)
 	// killed, and the timed-out task's result came in after all: the task
 	// queued behind it may have started before the kill.
 	lateResult bool
@@ -188,22 +191,26 @@ func (p *ProcPool) wantSpawnLocked() bool {
 }
 
 // freeSlotLocked reports whether a worker is idle (the stdlib starts a
-// process only when none is).
+// process only when none is). A worker still starting is not idle, as in
+// the stdlib, whose idle count grows only as results come back.
 func (p *ProcPool) freeSlotLocked() bool {
 	for _, w := range p.workers {
-		if !w.retiring && len(w.inflight) == 0 {
+		if w.ready && !w.retiring && len(w.inflight) == 0 {
 			return true
 		}
 	}
 	return false
 }
 
-// pumpLocked hands queued tasks to workers with room.
+// pumpLocked hands queued tasks to ready workers with room. A worker still
+// starting gets none: the stdlib's workers take tasks only once running, so
+// a task written to a starting worker would wait there while another
+// worker could run it (and fail if the pool breaks meanwhile).
 func (p *ProcPool) pumpLocked() {
 	for p.qhead < len(p.queue) {
 		var best *procWorker
 		for _, w := range p.workers {
-			if w.retiring || len(w.inflight) >= p.prefetch {
+			if !w.ready || w.retiring || len(w.inflight) >= p.prefetch {
 				continue
 			}
 			if best == nil || len(w.inflight) < len(best.inflight) {
@@ -216,7 +223,8 @@ func (p *ProcPool) pumpLocked() {
 		// A task queued behind another on a busy worker waits for it even if
 		// another worker frees up first: do it only with a backlog, where
 		// every worker stays busy anyway and the full pipe saves a round trip.
-		if len(best.inflight) > 0 && len(p.queue)-p.qhead < 2*len(p.workers) {
+		// Workers starting or being started count: they will want tasks soon.
+		if len(best.inflight) > 0 && len(p.queue)-p.qhead < 2*(len(p.workers)+p.spawning) {
 			break
 		}
 		t := p.popLocked()
@@ -380,7 +388,7 @@ func (p *ProcPool) AddWorker(pid, taskW, resultR int) uint64 {
 	w.id = p.nextWID
 	p.workers[w.id] = w
 	go p.writer(w)
-	go p.reader(w)
+	go p.startLoop(w)
 	if p.broken {
 		w.retiring = true
 		p.quitLocked(w)
@@ -390,6 +398,33 @@ func (p *ProcPool) AddWorker(pid, taskW, resultR int) uint64 {
 	p.pumpLocked()
 	p.retireIdleLocked()
 	return w.id
+}
+
+// readyFrame is what a worker sends once it can take tasks (after its
+// initializer): a result frame for task 0, which no task has.
+var readyFrame = AppendFrame(nil, FrameResult, 0, nil)
+
+// startLoop waits for w's ready frame, then gives it tasks and reads its
+// results. A worker that ends first (its initializer failed, or it was
+// killed) is gone as if it had died running.
+func (p *ProcPool) startLoop(w *procWorker) {
+	var hdr [HeaderSize]byte
+	if _, err := io.ReadFull(w.r, hdr[:]); err != nil {
+		p.workerGone(w, err)
+		return
+	}
+	if !bytes.Equal(hdr[:], readyFrame) {
+		p.workerGone(w, ErrFrame)
+		return
+	}
+	p.mu.Lock()
+	w.ready = true
+	if !p.broken {
+		p.pumpLocked()
+		p.retireIdleLocked()
+	}
+	p.mu.Unlock()
+	p.reader(w)
 }
 
 func (p *ProcPool) writer(w *procWorker) {

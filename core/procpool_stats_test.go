@@ -24,7 +24,9 @@ func fakeWorker(t *testing.T, p *ProcPool) (tasks *bufio.Reader, taskR, results 
 	rfd, _ := syscall.Dup(int(rr.Fd()))
 	tw.Close()
 	rr.Close()
-	p.AddWorker(os.Getpid(), tfd, rfd)
+	id := p.AddWorker(os.Getpid(), tfd, rfd)
+	rw.Write(readyFrame) // it takes tasks from now on (procpool.go, startLoop)
+	awaitReady(t, p, id)
 	return bufio.NewReader(tr), tr, rw
 }
 
