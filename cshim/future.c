@@ -837,9 +837,16 @@ static PyObject *get_condition(FutureObject *f, void *c)
     if (f->remote && !gf_forked)
         arm(f);   /* before anyone can hold it: see publish() */
     if (!f->condition) {
-        f->condition = PyObject_CallNoArgs(gf_threading_Condition);
-        if (!f->condition)
+        /* threading.Condition() runs Python code, so another thread may get
+         * here meanwhile: the first one stored is the condition for good
+         * (a second would leave a thread holding a lock nobody can find). */
+        PyObject *cond = PyObject_CallNoArgs(gf_threading_Condition);
+        if (!cond)
             return NULL;
+        if (!f->condition)
+            f->condition = cond;
+        else
+            Py_DECREF(cond);
     }
     return Py_NewRef(f->condition);
 }

@@ -207,3 +207,32 @@ def test_stdlib_protocol_readers_and_completions_race():
             t.join(200)
         assert not any(t.is_alive() for t in ts), "a stdlib protocol reader was never woken"
     assert errors == []
+
+
+@pytest.mark.parametrize("kind", ["plain", "process"])
+def test_threads_reading_condition_first_get_one_object(kind):
+    """The condition is made on first read, by Python code that lets other
+    threads in: every thread must get the same object (a second one would
+    leave a lock held that nobody can release: the stdlib's wait() raised
+    'cannot release un-acquired lock' and the next one hung)."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with gofutures.ProcessPoolExecutor(1, mp_context=FORK) as ex:
+            for _ in range(300):
+                f = gofutures.Future() if kind == "plain" else ex.submit(T.identity, 1)
+                got = []
+                start = threading.Barrier(4)
+
+                def read():
+                    start.wait()
+                    got.append(f._condition)
+
+                run = [threading.Thread(target=read) for _ in range(4)]
+                for t in run:
+                    t.start()
+                for t in run:
+                    t.join(60)
+                assert len(got) == 4 and all(c is got[0] for c in got)
+    finally:
+        sys.setswitchinterval(old)
