@@ -694,8 +694,9 @@ func (p *ProcPool) checkDoneLocked() {
 }
 
 // Shutdown stops new submissions. With cancel, queued tasks are cancelled
-// (their futures stay CANCELLED, as the stdlib leaves them). Workers quit
-// once the queue is drained.
+// and notified (CANCELLED_AND_NOTIFIED: the stdlib leaves them CANCELLED,
+// where a wait() never counts them done). Workers quit once the queue is
+// drained.
 func (p *ProcPool) Shutdown(cancel bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -708,6 +709,9 @@ func (p *ProcPool) Shutdown(cancel bool) {
 				if !t.counted {
 					p.stats.LeftQueue(1, false) // stats
 				}
+				// Notified at once, so wait()/as_completed() count it done
+				// (a fix: the stdlib leaves it CANCELLED for ever).
+				t.fut.SetRunningOrNotifyCancel()
 				p.releaseLocked(t)
 				continue
 			}

@@ -90,7 +90,12 @@ static void release_tasks(uintptr_t *ts, int64_t n, int how)
         Py_CLEAR(f->kwargs);
         int rc = 0;
         if (how == 1) {
+            /* shutdown(cancel_futures=True): cancelled and notified at once,
+             * so wait()/as_completed() count it done (a fix: the stdlib
+             * leaves it CANCELLED, and a wait without a timeout hangs). */
             rc = gf_future_cancel(f);
+            if (rc == 1)
+                rc = gf_future_set_running(f) < 0 ? -1 : 0;
         } else if (how == 2) {
             PyObject *e = PyObject_CallFunction(gf_BrokenThreadPool, "s", BROKEN_MSG);
             rc = e ? gf_future_finish(f, NULL, e) : -1;

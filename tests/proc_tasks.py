@@ -105,3 +105,12 @@ def record(path, x, secs=0.0):
 
 def exit_with(code):
     os._exit(code)
+
+
+def wait_for_file(path, value=None, limit=60.0):
+    """Returns value once path exists (at most limit seconds): a task the
+    test holds until it creates the file."""
+    end = time.monotonic() + limit
+    while not os.path.exists(path) and time.monotonic() < end:
+        time.sleep(0.005)
+    return value
