@@ -33,9 +33,11 @@ WHERES = ["call", "unpickle_args", "pickle_result", "gc",
 METHODS = ["fork", "spawn"]
 IMPLS = ["stdlib", "gofutures"]
 
-HANG = 10        # seconds a step of a cell may block before it counts as a hang
-WATCHDOG = 60    # the whole cell script
-RUNNER = 90      # the subprocess, from the outside
+# Generous: a cell's step that merely runs slowly on a loaded machine must
+# not count as a hang (only four stdlib cells really hang, and wait it out).
+HANG = 30        # seconds a step of a cell may block before it counts as a hang
+WATCHDOG = 150   # the whole cell script
+RUNNER = 200     # the subprocess, from the outside
 
 SCRIPT = r'''
 import ctypes, json, multiprocessing as mp, os, sys, threading, time
@@ -231,6 +233,12 @@ def test_crash_cell(matrix, method, where, kind):
         # where the stdlib's hang is known (anything new shows in the table).
         want = GOFUTURES_WHERE_STDLIB_HANGS.get((where, kind))
         assert want is None or view(gof) == want, (view(gof), gof["stderr"])
+        return
+    if where == "callback" and kind in ("segfault", "exit"):
+        # The callback ends the whole process (the stdlib's manager thread,
+        # gofutures' service thread), wherever the main thread is then:
+        # only how the process ends is the same every time.
+        assert gof["exit"] == std["exit"], (view(gof), view(std), gof["stderr"], std["stderr"])
         return
     assert view(gof) == view(std), (view(gof), view(std), gof["stderr"], std["stderr"])
 
