@@ -194,7 +194,7 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
     def stats(self):
         """A consistent snapshot of this pool's statistics (gofutures.PoolStats),
         counted by the Go scheduler."""
-        return _stats.pool_stats(self._core.stats_id())
+        return _stats.executor_stats(self._core)
 
     @property
     def _shutdown(self):
