@@ -258,6 +258,23 @@ static int protocol_state(FutureObject *f)
     return s == ST_CANCELLED ? ST_PENDING : ST_RUNNING;
 }
 
+/* Logs the error a done-callback raised, as the stdlib's _invoke_callbacks
+ * does. Its line names the future's result type ("returned int"), which the
+ * stdlib knows because its management thread unpickled the result: a
+ * process future's is decoded first, so the log line is the stdlib's (a
+ * failure to decode fails the future and is not this log line's business). */
+static void log_callback_error(FutureObject *f)
+{
+    if (f->remote && f->decode != DEC_DONE) {
+        PyObject *t, *v, *tb;
+        PyErr_Fetch(&t, &v, &tb);
+        if (gf_future_materialize(f) < 0)
+            PyErr_Clear();
+        PyErr_Restore(t, v, tb);
+    }
+    gf_log_current_exception("exception calling callback for %r", (PyObject *)f);
+}
+
 /* Runs the done-callbacks once, as _invoke_callbacks does: an Exception is
  * logged and the next callback runs; a BaseException propagates. The list
  * is dropped afterwards (a done future runs new callbacks at once). */
@@ -274,7 +291,7 @@ static int invoke_callbacks(FutureObject *f)
         if (r) {
             Py_DECREF(r);
         } else if (PyErr_ExceptionMatches(PyExc_Exception)) {
-            gf_log_current_exception("exception calling callback for %r", (PyObject *)f);
+            log_callback_error(f);
         } else {
             Py_DECREF(cbs);
             return -1;
@@ -691,7 +708,7 @@ static PyObject *future_add_done_callback(FutureObject *f, PyObject *fn)
     if (r)
         Py_DECREF(r);
     else if (PyErr_ExceptionMatches(PyExc_Exception))
-        gf_log_current_exception("exception calling callback for %r", (PyObject *)f);
+        log_callback_error(f);
     else
         return NULL;
     Py_RETURN_NONE;
