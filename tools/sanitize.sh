@@ -62,12 +62,18 @@ case "$mode" in
     # Only into Python: python-asan preloads it (and keeps itself as
     # sys.executable, so test subprocesses and spawn workers get it too), and
     # a .pth drops LD_PRELOAD again inside Python, because other programs
-    # the tests run must not get it (procps-ng 4.0.2's `ps` hangs with
-    # libasan preloaded).
+    # the tests run must not get it (procps-ng 4.0.2's `ps` deadlocks in
+    # textdomain() with libasan preloaded). An ELF, not a script: a test
+    # runs sys.executable under gdb.
     python="$venv/bin/python-asan"
-    printf '#!/usr/bin/env bash\nLD_PRELOAD=%q exec -a "$0" %q "$@"\n' \
-      "$libasan" "$venv/bin/python" > "$python"
-    chmod +x "$python"
+    printf '#include <stdio.h>\n#include <stdlib.h>\n#include <unistd.h>
+int main(int argc, char **argv) {
+    (void)argc;
+    setenv("LD_PRELOAD", "%s", 1);
+    execv("%s", argv);   /* argv[0] stays: sys.executable is python-asan */
+    perror("python-asan: execv");
+    return 127;
+}\n' "$libasan" "$venv/bin/python" | gcc -O1 -x c -o "$python" -
     purelib="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
     echo 'import os; os.environ.pop("LD_PRELOAD", None)' > "$purelib/_gofutures_asan.pth"
     run_env=(PYTHONMALLOC=malloc
