@@ -37,9 +37,42 @@ needs Go 1.22 or newer with cgo (a C compiler such as gcc) available:
 Then run `pip install .` again. (Set GO=/path/to/go to use a specific one.)
 """
 
+# Opt-in sanitizer builds for CI (tools/sanitize.sh). Unset or empty: the
+# normal build, flags unchanged. Each entry: (extra `go build` flags, extra
+# C compile flags, extra link flags) of the extension. Both link with
+# -Bsymbolic, as Go's own c-shared link does: the Go runtime's assembly
+# calls the sanitizer's entry points (__asan_read_go, __tsan_free, ...)
+# with PC-relative relocations, which ld refuses against a preemptible
+# symbol in a shared object.
+SANITIZE = {
+    # ASan on the C shim and gopy's C module, and Go's -asan on the archive
+    # (its cgo C files are compiled with -fsanitize=address too). libasan is
+    # linked dynamically: the interpreter must LD_PRELOAD it.
+    "address": (["-asan"], ["-fsanitize=address", "-fno-omit-frame-pointer"],
+                ["-fsanitize=address", "-Wl,-Bsymbolic"]),
+    # The Go race detector; its TSan runtime (race_linux_amd64.syso) is in
+    # the archive. The C side is not instrumented. Go's TSan mapping knows
+    # application memory only below 0xe000000000: at the usual 0x7f...
+    # address, mapping the shadow of Go's data fails ("ThreadSanitizer
+    # failed to allocate ... (errno: 12)", exit 66). So the object asks to
+    # be loaded at 0x10000000 (ld.so uses a shared object's p_vaddr as the
+    # mmap hint).
+    "race": (["-race"], [], ["-Wl,-Bsymbolic", "-Wl,-Ttext-segment=0x10000000"]),
+}
+
+
+def sanitize_mode():
+    mode = os.environ.get("GOFUTURES_SANITIZE", "")
+    if mode and mode not in SANITIZE:
+        sys.stderr.write("gofutures: GOFUTURES_SANITIZE=%r: expected one of %s (or unset)\n"
+                         % (mode, ", ".join(sorted(SANITIZE))))
+        raise SystemExit(2)
+    return mode
+
 
 class build_go_ext(build_ext):
     def run(self):
+        mode = sanitize_mode()
         go = os.environ.get("GO") or shutil.which("go")
         if not go:
             sys.stderr.write(GO_MISSING)
@@ -54,6 +87,10 @@ class build_go_ext(build_ext):
         # gofutures_gopy: include the gopy-generated glue (pybind/gopy_statsapi.go).
         cmd = [go, "build", "-buildmode=c-archive", "-trimpath", "-tags", "gofutures_gopy",
                "-o", archive, "./pybind"]
+        if mode:
+            go_flags, c_flags, link_flags = SANITIZE[mode]
+            cmd[2:2] = go_flags
+            print("gofutures: sanitizer build, GOFUTURES_SANITIZE=%s" % mode, flush=True)
         print(" ".join(cmd), flush=True)
         try:
             subprocess.run(cmd, cwd=HERE, env=env, check=True)
@@ -65,6 +102,9 @@ class build_go_ext(build_ext):
             ext.extra_link_args = ["-Wl,--whole-archive", archive, "-Wl,--no-whole-archive",
                                    "-lpthread"] + list(ext.extra_link_args or [])
             ext.depends.append(archive)
+            if mode:
+                ext.extra_compile_args = list(ext.extra_compile_args) + c_flags
+                ext.extra_link_args += link_flags
         super().run()
 
 
