@@ -263,6 +263,43 @@ func (p *ProcPool) pumpLocked() {
 	}
 	if p.qhead == len(p.queue) {
 		p.queue, p.qhead = p.queue[:0], 0
+		return
+	}
+	p.startAheadLocked()
+}
+
+// startAheadLocked keeps the stdlib's call queue: up to max+1 tasks are
+// RUNNING (no longer cancellable) ahead of the workers, in order, even
+// while no worker is ready to take them (workers still starting, or all
+// busy). They stay in the pool's queue, for whichever worker is ready
+// first, so none waits behind a worker that is still starting. Started
+// tasks are always a prefix of the queue (requeued ones go back to the
+// head).
+func (p *ProcPool) startAheadLocked() {
+	running := 0
+	for _, w := range p.workers {
+		running += len(w.inflight)
+	}
+	i := p.qhead
+	for i < len(p.queue) && p.queue[i].started {
+		i++
+	}
+	for i < len(p.queue) && running+(i-p.qhead) < p.max+1 {
+		t := p.queue[i]
+		if ok, _ := t.fut.SetRunningOrNotifyCancel(); !ok {
+			// Cancelled while queued: leaves the queue here.
+			if !t.fut.Dequeued() {
+				p.stats.LeftQueue(1, false) // stats
+			}
+			copy(p.queue[i:], p.queue[i+1:])
+			p.queue[len(p.queue)-1] = nil
+			p.queue = p.queue[:len(p.queue)-1]
+			p.releaseLocked(t)
+			continue
+		}
+		t.started = true
+		p.statsDispatched(t) // stats
+		i++
 	}
 }
 

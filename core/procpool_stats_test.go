@@ -55,7 +55,8 @@ func TestProcPoolStats(t *testing.T) {
 	}
 	f3.Cancel() // counted as cancelled at once (it is no longer queued work)
 	s := p.Stats().Snapshot()
-	if s.Submitted != 3 || s.Running != 1 || s.Queued != 1 || s.Cancelled != 1 || s.WorkersStarted != 1 || s.QueueHighWater != 2 {
+	// f1 on the worker, f2 RUNNING in the call queue (startAheadLocked).
+	if s.Submitted != 3 || s.Running != 2 || s.Queued != 0 || s.Cancelled != 1 || s.WorkersStarted != 1 || s.QueueHighWater != 2 {
 		t.Fatalf("after submit: %+v", s)
 	}
 	for i, kind := range []byte{FrameResult, FrameException} {

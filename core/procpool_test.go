@@ -340,7 +340,7 @@ func TestProcPoolShutdownCancelsQueued(t *testing.T) {
 	<-ev.done
 	cancelled := 0
 	for _, f := range queued {
-		if f.State() == Cancelled {
+		if f.State() == CancelledAndNotified { // notified at once: wait() counts it done
 			cancelled++
 		}
 	}

@@ -64,18 +64,22 @@ func TestThreadPoolCountsACancelInTheQueueAtOnce(t *testing.T) {
 
 func TestProcPoolCountsACancelInTheQueueAtOnce(t *testing.T) {
 	p := NewProcPool(1, 0, 1)
-	fs := []*Future{NewFuture(), NewFuture(), NewFuture()}
+	fs := []*Future{NewFuture(), NewFuture(), NewFuture(), NewFuture(), NewFuture()}
 	for _, f := range fs {
-		if _, err := p.Submit(f, []byte("x")); err != nil { // no worker: all stay queued
+		// No worker: two go RUNNING into the call queue (max+1), three stay queued.
+		if _, err := p.Submit(f, []byte("x")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	fs[2].Cancel()
-	if s := p.Stats().Snapshot(); s.Cancelled != 1 || s.Queued != 2 {
+	if fs[0].State() != Running || fs[1].State() != Running || fs[2].State() != Pending {
+		t.Fatalf("states %v %v %v", fs[0].State(), fs[1].State(), fs[2].State())
+	}
+	fs[4].Cancel()
+	if s := p.Stats().Snapshot(); s.Cancelled != 1 || s.Queued != 2 || s.Running != 2 {
 		t.Fatalf("after cancel(): %+v", s)
 	}
-	p.Shutdown(true) // cancels the other two: counted once each
-	if s := p.Stats().Snapshot(); s.Cancelled != 3 || s.Queued != 0 || s.Submitted != 3 {
+	p.Shutdown(true) // cancels the other two queued: counted once each
+	if s := p.Stats().Snapshot(); s.Cancelled != 3 || s.Queued != 0 || s.Running != 2 || s.Submitted != 5 {
 		t.Fatalf("after shutdown(cancel_futures=True): %+v", s)
 	}
 }

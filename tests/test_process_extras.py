@@ -109,10 +109,11 @@ def test_bad_timeouts(bad, exc):
 def test_timed_task_can_be_cancelled_while_queued_and_shutdown_waits():
     ex = gofutures.ProcessPoolExecutor(1)
     first = ex.submit(T.sleep_then, 1, 0.3)
+    ahead = ex.submit(T.square, 2)   # RUNNING in the call queue (max_workers + 1), as the stdlib's
     timed = ex.submit_with_timeout(5, T.square, 3)
     assert timed.cancel()
     ex.shutdown(wait=True)
-    assert first.result() == 1 and timed.cancelled()
+    assert first.result() == 1 and ahead.result() == 4 and timed.cancelled()
 
 
 @pytest.mark.parametrize("method", ["terminate_workers", "kill_workers"])
