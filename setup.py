@@ -24,6 +24,7 @@ from glob import glob
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.sdist import sdist
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -54,6 +55,8 @@ class build_go_ext(build_ext):
         # gofutures_gopy: include the gopy-generated glue (pybind/gopy_statsapi.go).
         cmd = [go, "build", "-buildmode=c-archive", "-trimpath", "-tags", "gofutures_gopy",
                "-o", archive, "./pybind"]
+        if os.path.exists(os.path.join(HERE, "vendor", "modules.txt")):
+            cmd[2:2] = ["-mod=vendor"]   # an sdist: its vendor/ (sdist_vendored below)
         print(" ".join(cmd), flush=True)
         try:
             subprocess.run(cmd, cwd=HERE, env=env, check=True)
@@ -66,6 +69,21 @@ class build_go_ext(build_ext):
                                    "-lpthread"] + list(ext.extra_link_args or [])
             ext.depends.append(archive)
         super().run()
+
+
+class sdist_vendored(sdist):
+    """The sdist carries vendor/ (`go mod vendor`): installing it then needs Go
+    but no Go module download (build_go_ext builds with -mod=vendor)."""
+
+    def make_release_tree(self, base_dir, files):
+        super().make_release_tree(base_dir, files)
+        go = os.environ.get("GO") or shutil.which("go")
+        if not go:
+            sys.stderr.write(GO_MISSING)
+            raise SystemExit(1)
+        env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="")
+        subprocess.run([go, "mod", "vendor", "-o", os.path.join(os.path.abspath(base_dir), "vendor")],
+                       cwd=HERE, env=env, check=True)
 
 
 setup(
@@ -81,5 +99,5 @@ setup(
             extra_compile_args=["-O2", "-Wall", "-Wno-unused-parameter", "-std=gnu11"],
         )
     ],
-    cmdclass={"build_ext": build_go_ext},
+    cmdclass={"build_ext": build_go_ext, "sdist": sdist_vendored},
 )

@@ -60,3 +60,95 @@ def test_version_flag_does_not_load_go():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60, check=True).stdout
     assert out.split()[-1] == "False"
+
+
+# What an sdist must carry for `pip install` of it to build: the Go module,
+# its C ABI header and gopy-generated C module, the C shim, vendor/.
+SDIST_MUST = [
+    "go.mod", "go.sum", "setup.py", "pyproject.toml", "MANIFEST.in", "README.md",
+    "core/future.go", "core/threadpool.go", "core/procpool.go", "core/stats/clock_amd64.s",
+    "core/stats/statsapi/statsapi.go",
+    "pybind/abi.h", "pybind/cstd.go", "pybind/gopy_statsapi.go", "pybind/gopy/statsapi.c",
+    "cshim/module.c", "cshim/gofutures.h", "cshim/guard.h", "cshim/fork.h",
+    "python/gofutures/__init__.py", "python/gofutures/_version.py",
+    "python/gofutures/_gopy/statsapi.py", "python/gofutures/conformance/deviations.txt",
+    "vendor/modules.txt", "vendor/github.com/go-python/gopy/gopyh/handle.go",
+]
+# Build output and caches: none may ship.
+SDIST_MUST_NOT = re.compile(r"(^|/)(build|dist|__pycache__|\.hypothesis|\.pytest_cache|\.tox|"
+                            r"\.git)(/|$)|\.(so|a|o|pyc)$")
+
+SMOKE = r"""
+import os, sys, gofutures
+from gofutures import ThreadPoolExecutor, ProcessPoolExecutor, wait, as_completed
+assert gofutures.__file__.startswith(sys.prefix), gofutures.__file__
+with ThreadPoolExecutor(2, max_pending=8) as ex:
+    fs = [ex.submit(pow, 2, i) for i in range(10)]
+    assert sorted(f.result() for f in as_completed(fs)) == [2 ** i for i in range(10)]
+    assert list(ex.map(abs, [-1, -2], buffersize=1)) == [1, 2]
+with ProcessPoolExecutor(2) as ex:
+    assert list(ex.map(abs, [-3, 4])) == [3, 4]
+assert isinstance(gofutures.stats(), list)
+print("smoke ok", gofutures.__version__)
+"""
+
+
+def _fresh_venv(path):
+    venv.EnvBuilder(with_pip=True, clear=True).create(path)
+    return os.path.join(path, "bin", "python")
+
+
+def _run(cmd, **kw):
+    kw.setdefault("timeout", 600)
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    assert p.returncode == 0, "%s\nexit %d\n%s\n%s" % (cmd, p.returncode, p.stdout[-3000:],
+                                                       p.stderr[-5000:])
+    return p.stdout
+
+
+def _smoke_and_conformance(py, cwd):
+    assert "smoke ok" in _run([py, "-c", SMOKE], cwd=cwd)
+    # Exits 0 (and says so) where the interpreter lacks CPython's test suite.
+    _run([py, "-m", "gofutures.conformance", "--select", "threads"], cwd=cwd)
+
+
+@heavy
+@pytest.mark.timeout(900)
+@pytest.mark.skipif(shutil.which("go") is None and not os.environ.get("GO"),
+                    reason="building and installing the sdist needs the Go toolchain on PATH")
+@pytest.mark.skipif(shutil.which("git") is None or not os.path.isdir(os.path.join(ROOT, ".git"))
+                    and not os.path.isfile(os.path.join(ROOT, ".git")),
+                    reason="the sdist is built from `git archive HEAD`: needs git and a checkout")
+def test_sdist_is_complete_and_installs(tmp_path):
+    pytest.importorskip("build", reason="the sdist is made by `python -m build` (test extra)")
+    # A clean tree: HEAD as committed, not the working tree's build output.
+    src = tmp_path / "src"
+    src.mkdir()
+    archive = subprocess.run(["git", "-C", ROOT, "archive", "--format=tar", "HEAD"],
+                             capture_output=True, check=True, timeout=120).stdout
+    tar_path = tmp_path / "head.tar"
+    tar_path.write_bytes(archive)
+    with tarfile.open(tar_path) as t:
+        t.extractall(src)
+    dist = tmp_path / "dist"
+    _run([sys.executable, "-m", "build", "--sdist", "-o", str(dist), str(src)], cwd=str(tmp_path))
+    (sdist,) = list(dist.glob("gofutures-*.tar.gz"))
+    assert sdist.name == "gofutures-%s.tar.gz" % gofutures.__version__
+    with tarfile.open(sdist) as t:
+        names = [n.split("/", 1)[1] for n in t.getnames() if "/" in n]
+    missing = [n for n in SDIST_MUST if n not in names]
+    assert not missing, missing
+    bad = [n for n in names if SDIST_MUST_NOT.search(n)]
+    assert not bad, bad
+    # Every Go and C file of the checkout's build ships.
+    tracked = subprocess.run(["git", "-C", ROOT, "ls-files", "core", "pybind", "cshim"],
+                             capture_output=True, text=True, check=True).stdout.split()
+    assert not [n for n in tracked if n not in names]
+
+    # Install it as a user would, into a fresh venv (pip's build isolation
+    # fetches the pinned setuptools), then use it from outside the tree.
+    py = _fresh_venv(str(tmp_path / "venv"))
+    env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1")
+    env.pop("PYTHONPATH", None)
+    _run([py, "-m", "pip", "install", "-q", str(sdist)], cwd=str(tmp_path), env=env)
+    _smoke_and_conformance(py, str(tmp_path))
