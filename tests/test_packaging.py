@@ -72,6 +72,8 @@ SDIST_MUST = [
     "cshim/module.c", "cshim/gofutures.h", "cshim/guard.h", "cshim/fork.h",
     "python/gofutures/__init__.py", "python/gofutures/_version.py",
     "python/gofutures/_gopy/statsapi.py", "python/gofutures/conformance/deviations.txt",
+    "python/gofutures/py.typed", "python/gofutures/__init__.pyi", "python/gofutures/thread.pyi",
+    "python/gofutures/process.pyi",
     "vendor/modules.txt", "vendor/github.com/go-python/gopy/gopyh/handle.go",
 ]
 # Build output and caches: none may ship.
@@ -152,3 +154,88 @@ def test_sdist_is_complete_and_installs(tmp_path):
     env.pop("PYTHONPATH", None)
     _run([py, "-m", "pip", "install", "-q", str(sdist)], cwd=str(tmp_path), env=env)
     _smoke_and_conformance(py, str(tmp_path))
+
+
+# The subset of the suite run against an installed wheel, where neither Go
+# nor a C compiler exists: the Future, the thread pool and the process pool
+# (their build tests need Go: -k 'not build'). About a minute.
+WHEEL_SUBSET = ["tests/test_future.py", "tests/test_thread_pool.py", "tests/test_process_pool.py"]
+WHEEL_SUBSET_K = "not build"
+
+
+def _wheel_for_this_python():
+    if os.environ.get("GOFUTURES_WHEEL"):
+        return os.environ["GOFUTURES_WHEEL"]
+    tag = "cp%d%d" % sys.version_info[:2]
+    house = os.path.join(ROOT, "build", "wheelhouse")
+    found = sorted(n for n in os.listdir(house) if n.startswith("gofutures-%s-%s-%s-"
+                   % (gofutures.__version__, tag, tag)) and "manylinux" in n) \
+        if os.path.isdir(house) else []
+    return os.path.join(house, found[-1]) if found else None
+
+
+@heavy
+@pytest.mark.timeout(600)
+def test_wheel_works_without_go_or_compiler(tmp_path):
+    whl = _wheel_for_this_python()
+    if not whl:
+        pytest.skip("no manylinux wheel for this CPython in build/wheelhouse: "
+                    "run tools/build-wheels.sh (or set GOFUTURES_WHEEL)")
+    assert re.search(r"[-.]manylinux_2_\d+_(x86_64|aarch64)\.whl$", whl), whl
+    py = _fresh_venv(str(tmp_path / "venv"))
+    # The test extra's pinned packages come from the index (pip's cache).
+    _run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", whl + "[test]"],
+         cwd=str(tmp_path))
+    # A PATH with python only: no go, no cc/gcc, and no compiler or Go env.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("sh",):
+        os.symlink(shutil.which(tool), bin_dir / tool)
+    path = os.pathsep.join([os.path.dirname(py), str(bin_dir)])
+    for tool in ("go", "gcc", "cc", "clang", "zig"):
+        assert shutil.which(tool, path=path) is None, tool
+    env = {k: v for k, v in os.environ.items()
+           if not (k.startswith(("GO", "CGO_", "PYTHON")) or k in ("CC", "CXX", "LDSHARED",
+                                                                    "CFLAGS", "LDFLAGS"))}
+    env["PATH"] = path
+    # The tests, away from the checkout, so only the installed wheel imports.
+    tests = tmp_path / "tests"
+    shutil.copytree(os.path.join(ROOT, "tests"), tests,
+                    ignore=shutil.ignore_patterns("__pycache__", "test_packaging.py", "typing"))
+    where = _run([py, "-c", "import gofutures, gofutures._ext as e; e.load(); "
+                  "print(gofutures.__file__)"], cwd=str(tmp_path), env=env)
+    assert where.strip().startswith(str(tmp_path / "venv")), where
+    out = _run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "timeout=120",
+                "-k", WHEEL_SUBSET_K] + WHEEL_SUBSET, cwd=str(tmp_path), env=env)
+    assert re.search(r"\d+ passed", out) and " failed" not in out, out[-2000:]
+    _smoke_and_conformance(py, str(tmp_path))
+
+
+TYPING = os.path.join(ROOT, "tests", "typing")
+
+
+def _mypy(tmp_path, name):
+    pytest.importorskip("mypy", reason="mypy (test extra) needs Python 3.10+")
+    # From a directory outside the checkout: mypy must find the installed
+    # package (its py.typed and .pyi files), not python/ in the tree.
+    p = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"),
+                        "--no-error-summary", "--show-error-codes", "--hide-error-context",
+                        os.path.join(TYPING, name)],
+                       capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+    return p.returncode, p.stdout + p.stderr
+
+
+@pytest.mark.timeout(600)
+def test_mypy_user_code(tmp_path):
+    rc, out = _mypy(tmp_path, "user_code.py")
+    assert rc == 0, out
+
+
+@pytest.mark.timeout(600)
+def test_mypy_catches_misuse(tmp_path):
+    rc, out = _mypy(tmp_path, "user_errors.py")
+    assert rc == 1, out
+    with open(os.path.join(TYPING, "user_errors.py")) as f:
+        marked = {i for i, line in enumerate(f, 1) if line.rstrip().endswith("# E")}
+    flagged = {int(m.group(1)) for m in re.finditer(r"user_errors\.py:(\d+): error", out)}
+    assert flagged == marked, out
