@@ -69,7 +69,7 @@ for py in "${pythons[@]}"; do
   t0=$SECONDS
   # No -march / -mtune from the machine: CFLAGS stays what the shim sets.
   env CC="$ZCC" CXX="$ZCC" LDSHARED="$ZCC -shared" CGO_ENABLED=1 \
-    "$py" -m pip wheel -q --disable-pip-version-check --no-deps -w "$RAW" "$SDIST"
+    "$py" -m pip wheel -q --disable-pip-version-check --no-cache-dir --no-deps -w "$RAW" "$SDIST"
   echo "build-wheels: $("$py" --version) built in $((SECONDS - t0)) s"
 done
 
