@@ -131,7 +131,7 @@ def test_sdist_is_complete_and_installs(tmp_path):
     tar_path = tmp_path / "head.tar"
     tar_path.write_bytes(archive)
     with tarfile.open(tar_path) as t:
-        t.extractall(src)
+        t.extractall(src, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
     dist = tmp_path / "dist"
     _run([sys.executable, "-m", "build", "--sdist", "-o", str(dist), str(src)], cwd=str(tmp_path))
     (sdist,) = list(dist.glob("gofutures-*.tar.gz"))
@@ -150,7 +150,9 @@ def test_sdist_is_complete_and_installs(tmp_path):
     # Install it as a user would, into a fresh venv (pip's build isolation
     # fetches the pinned setuptools), then use it from outside the tree.
     py = _fresh_venv(str(tmp_path / "venv"))
-    env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1")
+    # No Go module download and an empty module cache: vendor/ must suffice.
+    env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", GOPROXY="off", GOFLAGS="",
+               GOMODCACHE=str(tmp_path / "gomodcache"))
     env.pop("PYTHONPATH", None)
     _run([py, "-m", "pip", "install", "-q", str(sdist)], cwd=str(tmp_path), env=env)
     _smoke_and_conformance(py, str(tmp_path))
