@@ -158,6 +158,29 @@ def test_sdist_is_complete_and_installs(tmp_path):
     _smoke_and_conformance(py, str(tmp_path))
 
 
+def elf_needed(path):
+    """DT_NEEDED of an ELF64 little-endian shared object (x86_64, aarch64)."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:4] == b"\x7fELF" and data[4] == 2 and data[5] == 1, path
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    loads, dyn = [], None
+    for i in range(phnum):
+        p_type, _, p_offset, p_vaddr, _, p_filesz, _, _ = struct.unpack_from(
+            "<IIQQQQQQ", data, phoff + i * phentsize)
+        if p_type == 1:
+            loads.append((p_vaddr, p_offset, p_filesz))
+        elif p_type == 2:
+            dyn = (p_offset, p_filesz)
+    entries = [struct.unpack_from("<qQ", data, dyn[0] + o) for o in range(0, dyn[1], 16)]
+    strtab = next(v for t, v in entries if t == 5)
+    strtab = next(off + strtab - va for va, off, sz in loads if va <= strtab < va + sz)
+    return sorted(data[strtab + v:data.index(b"\0", strtab + v)].decode()
+                  for t, v in entries if t == 1)
+
+
 # The subset of the suite run against an installed wheel, where neither Go
 # nor a C compiler exists: the Future, the thread pool and the process pool
 # (their build tests need Go: -k 'not build'). About a minute.
@@ -207,6 +230,10 @@ def test_wheel_works_without_go_or_compiler(tmp_path):
     where = _run([py, "-c", "import gofutures, gofutures._ext as e; e.load(); "
                   "print(gofutures.__file__)"], cwd=str(tmp_path), env=env)
     assert where.strip().startswith(str(tmp_path / "venv")), where
+    # The extension needs glibc's libc and libpthread only: no libpython
+    # (Py* symbols resolve in the running interpreter), nothing to bundle.
+    (so,) = (tmp_path / "venv").glob("lib/python*/site-packages/gofutures/_gofutures*.so")
+    assert set(elf_needed(str(so))) <= {"libc.so.6", "libpthread.so.0"}, elf_needed(str(so))
     out = _run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "timeout=120",
                 "-k", WHEEL_SUBSET_K] + WHEEL_SUBSET, cwd=str(tmp_path), env=env)
     assert re.search(r"\d+ passed", out) and " failed" not in out, out[-2000:]
