@@ -19,3 +19,12 @@ gotest:
 pytest:
 	@$(PYTHON) -m pytest -q tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest ran no test" >&2; exit 1; fi; exit $$rc
+
+# Packaging (README, "Installing"): the sdist into dist/ (needs `build`, in
+# the test extra, and Go for vendor/), manylinux wheels into build/wheelhouse/.
+.PHONY: sdist wheels
+sdist:
+	$(PYTHON) -m build --sdist
+
+wheels:
+	tools/build-wheels.sh

@@ -24,6 +24,7 @@ from glob import glob
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.sdist import sdist
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -91,6 +92,8 @@ class build_go_ext(build_ext):
             go_flags, c_flags, link_flags = SANITIZE[mode]
             cmd[2:2] = go_flags
             print("gofutures: sanitizer build, GOFUTURES_SANITIZE=%s" % mode, flush=True)
+        if os.path.exists(os.path.join(HERE, "vendor", "modules.txt")):
+            cmd[2:2] = ["-mod=vendor"]   # an sdist: its vendor/ (sdist_vendored below)
         print(" ".join(cmd), flush=True)
         try:
             subprocess.run(cmd, cwd=HERE, env=env, check=True)
@@ -108,6 +111,21 @@ class build_go_ext(build_ext):
         super().run()
 
 
+class sdist_vendored(sdist):
+    """The sdist carries vendor/ (`go mod vendor`): installing it then needs Go
+    but no Go module download (build_go_ext builds with -mod=vendor)."""
+
+    def make_release_tree(self, base_dir, files):
+        super().make_release_tree(base_dir, files)
+        go = os.environ.get("GO") or shutil.which("go")
+        if not go:
+            sys.stderr.write(GO_MISSING)
+            raise SystemExit(1)
+        env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="")
+        subprocess.run([go, "mod", "vendor", "-o", os.path.join(os.path.abspath(base_dir), "vendor")],
+                       cwd=HERE, env=env, check=True)
+
+
 setup(
     ext_modules=[
         Extension(
@@ -121,5 +139,5 @@ setup(
             extra_compile_args=["-O2", "-Wall", "-Wno-unused-parameter", "-std=gnu11"],
         )
     ],
-    cmdclass={"build_ext": build_go_ext},
+    cmdclass={"build_ext": build_go_ext, "sdist": sdist_vendored},
 )

@@ -25,8 +25,7 @@ from ._install import install, installed, uninstall
 from ._stats import Latency, PoolStats, stats
 from ._wait import as_completed, wait
 from .thread import ThreadPoolExecutor
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = (
     'FIRST_COMPLETED',

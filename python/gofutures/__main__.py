@@ -5,6 +5,7 @@
   bench [...]   the benchmark suite (see benchmarks/README.md)
   top [...]     a live table of pool statistics while a demo runs
                 (--interval, --duration, --once)
+  --version     print gofutures' version
 """
 import sys
 
@@ -21,6 +22,11 @@ def main(argv=None):
     if cmd == "top":
         from . import _top
         return _top.main(argv)
+    if cmd in ("-V", "--version", "version"):
+        # _version only: no engine load, so this works wherever the wheel installed.
+        from ._version import __version__
+        print("gofutures", __version__)
+        return 0
     if cmd in ("-h", "--help", "help"):
         print(__doc__)
         return 0

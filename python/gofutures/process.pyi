@@ -1,0 +1,48 @@
+# gofutures.ProcessPoolExecutor: typeshed's concurrent.futures.process
+# signatures plus task_timeout / max_pending / pending_timeout,
+# submit_with_timeout(), map(buffersize=), terminate_workers(),
+# kill_workers() (as 3.14's) and stats().
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
+from concurrent.futures import ProcessPoolExecutor as _StdProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool as BrokenProcessPool
+from multiprocessing.context import BaseContext
+from typing import Any, TypeVar
+
+from typing_extensions import ParamSpec, TypeVarTuple, Unpack
+
+from ._stats import PoolStats
+
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+_Ts = TypeVarTuple("_Ts")
+
+class ProcessPoolExecutor(_StdProcessPoolExecutor):
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        mp_context: BaseContext | None = None,
+        initializer: Callable[[Unpack[_Ts]], object] | None = None,
+        initargs: tuple[Unpack[_Ts]] = ...,
+        *,
+        max_tasks_per_child: int | None = None,
+        task_timeout: float | None = None,
+        max_pending: int | None = None,
+        pending_timeout: float | None = None,
+    ) -> None: ...
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]: ...
+    def submit_with_timeout(
+        self, timeout: float | None, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> Future[_T]: ...
+    def map(
+        self,
+        fn: Callable[..., _T],
+        *iterables: Iterable[Any],
+        timeout: float | None = None,
+        chunksize: int = 1,
+        buffersize: int | None = None,
+    ) -> Iterator[_T]: ...
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None: ...
+    def terminate_workers(self) -> None: ...
+    def kill_workers(self) -> None: ...
+    def stats(self) -> PoolStats: ...
