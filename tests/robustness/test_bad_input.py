@@ -88,9 +88,14 @@ def test_submit_after_shutdown_and_its_futures():
         ex.shutdown()
         return (outcome(ex.submit, abs, 1), first.result(timeout=10),
                 [(f.cancelled(), f.done(), outcome(f.result, 0)) for f in queued],
-                len(impl.wait(queued, timeout=0).done),
-                outcome(lambda: [f.done() for f in impl.as_completed(queued, timeout=0)]))
-    assert_same(case)
+                (len(impl.wait(queued, timeout=0).done),
+                 outcome(lambda: [f.done() for f in impl.as_completed(queued, timeout=0)])))
+    std, gof = case(STDLIB), case(GOFUTURES)
+    assert gof[:3] == std[:3]
+    # The futures shutdown(cancel_futures=True) cancels: the stdlib never
+    # counts them done; gofutures notifies them (issue 18's fix).
+    assert std[3] == (0, ("raise", "TimeoutError", "3 (of 3) futures unfinished"))
+    assert gof[3] == (3, ("ok", [True, True, True]))
 
 
 # ---- map -----------------------------------------------------------------------------
