@@ -1,0 +1,28 @@
+#!/bin/sh
+# One CI leg inside the Debian testing chroot (run it through
+# tools/run-in-chroot.sh): on CPython VERSION (3.14 or 3.15), a fresh venv,
+# `pip install ".[test]"` of the checkout built by the chroot's GCC, the
+# pytest suite, and the conformance runner (CPython's own
+# test_concurrent_futures against gofutures) over SELECT (all or threads),
+# then the thread classes with gofutures' Future.
+#
+#   tools/run-in-chroot.sh tools/chroot-leg.sh 3.15 all
+set -eu
+v="${1:?usage: chroot-leg.sh VERSION [all|threads]}"
+select="${2:-all}"
+py="python$v"
+venv="/root/venv-$v"
+echo "== chroot: $($py --version), $(gcc --version | head -n 1)"
+rm -rf "$venv"
+"$py" -m venv "$venv"
+make install PYTHON="$venv/bin/python"
+# Every step runs even when one fails (all of a leg's failures in one CI
+# run); the leg fails if any did.
+rc=0
+make pytest PYTHON="$venv/bin/python" || rc=1
+echo "== conformance on $($py --version), select=$select"
+# From / so that the venv's gofutures is imported, not the checkout's python/.
+cd /
+"$venv/bin/python" -m gofutures.conformance --select "$select" || rc=1
+"$venv/bin/python" -m gofutures.conformance --select threads --future gofutures || rc=1
+exit $rc
