@@ -211,3 +211,40 @@ def test_worker_threads_inherit_the_context_as_the_stdlibs(flag):
         """, "-X", "thread_inherit_context=" + flag)
     std, gof = out.splitlines()
     assert gof.replace("gofutures", "X") == std.replace("concurrent.futures", "X")
+
+
+def test_stdlib_thread_pools_stay_thread_pools_after_install():
+    # asyncio's set_default_executor checks isinstance(executor,
+    # concurrent.futures.ThreadPoolExecutor): after install() that is
+    # gofutures' class, and the stdlib's pools (InterpreterPoolExecutor among
+    # them) must still pass (3.14's AsyncioTest.test_default_executor).
+    out = run_py("""
+        import asyncio, concurrent.futures as cf, gofutures
+        from concurrent.futures import thread as cf_thread
+        std = cf_thread.ThreadPoolExecutor(1)
+        gofutures.install()
+        assert isinstance(std, cf.ThreadPoolExecutor)
+        loop = asyncio.new_event_loop()
+        loop.set_default_executor(std)
+        print(loop.run_until_complete(loop.run_in_executor(None, pow, 2, 5)))
+        loop.close()
+        gofutures.uninstall()
+        assert not isinstance(std, gofutures.ThreadPoolExecutor)   # only while installed
+        std.shutdown()
+        """)
+    assert out.split() == ["32"]
+
+
+@pytest.mark.parametrize("method", ["terminate_workers", "kill_workers"])
+def test_force_shutdown_takes_the_stdlibs_operations(method, monkeypatch):
+    # 3.14's tests mock _force_shutdown and expect operation=_TERMINATE/_KILL,
+    # and a ValueError for any other operation.
+    with gofutures.ProcessPoolExecutor(1) as ex:
+        with pytest.raises(ValueError, match="Unsupported operation: 'invalid operation'"):
+            ex._force_shutdown(operation="invalid operation")
+        calls = []
+        monkeypatch.setattr(ex, "_force_shutdown", lambda **kw: calls.append(kw))
+        getattr(ex, method)()
+    want = getattr(cf_process, "_TERMINATE" if method == "terminate_workers" else "_KILL",
+                   method.split("_")[0])
+    assert calls == [{"operation": want}]
