@@ -19,7 +19,9 @@ make install PYTHON="$venv/bin/python"
 # Every step runs even when one fails (all of a leg's failures in one CI
 # run); the leg fails if any did.
 rc=0
-make pytest PYTHON="$venv/bin/python" || rc=1
+# The tests known to fail there until a cshim/core change, marked xfail
+# (tools/chroot-known-failures.txt says which change each waits for).
+PYTHONPATH=tools "$venv/bin/python" -m pytest -q -p chroot_known_failures -rxX tests || rc=1
 echo "== conformance on $($py --version), select=$select"
 # From / so that the venv's gofutures is imported, not the checkout's python/.
 cd /

@@ -90,5 +90,8 @@ while IFS= read -r -d '' kv; do
 done < <(env -0)
 
 status=0
-chroot "$DIR" /usr/bin/env -i "${envs[@]}" /bin/sh -c 'cd /src/gofutures && exec "$@"' sh "$@" || status=$?
+# Under tools/subreaper.py: orphaned processes (forkserver workers) are
+# reaped at once even where this machine's PID 1 does not reap.
+chroot "$DIR" /usr/bin/env -i "${envs[@]}" /bin/sh -c \
+    'cd /src/gofutures && exec python3.15 tools/subreaper.py "$@"' sh "$@" || status=$?
 exit $status
