@@ -248,3 +248,42 @@ def test_force_shutdown_takes_the_stdlibs_operations(method, monkeypatch):
     want = getattr(cf_process, "_TERMINATE" if method == "terminate_workers" else "_KILL",
                    method.split("_")[0])
     assert calls == [{"operation": want}]
+
+
+@py314
+@pytest.mark.parametrize("impl", [
+    pytest.param(cf, id="stdlib"),
+    pytest.param(gofutures, id="gofutures", marks=pytest.mark.xfail(strict=True, reason=(
+        "needs a break with the stdlib's message: cshim/procpool.c pp_break taking an "
+        "optional message, core/procpool.go breakLocked carrying it in the TagBroken "
+        "payload for gf_procpool_decode to use instead of FUTURE_BROKEN; then "
+        "process.py _Controller.spawn breaks the pool with 3.14's 'garbage collected' "
+        "message instead of starting a replacement once executor_ref() is None"))),
+])
+def test_a_dropped_pool_fails_what_its_retired_worker_cannot_run(impl, tmp_path):
+    # 3.14's gh-152967: the executor is garbage collected while its only
+    # worker runs its last task (max_tasks_per_child=1); the queued calls can
+    # never run, and fail with BrokenProcessPool instead of waiting for ever.
+    import gc
+    import multiprocessing as mp
+    import weakref
+    import py314_tasks as P
+    started, release = str(tmp_path / "started"), str(tmp_path / "release")
+    ex = impl.ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), max_tasks_per_child=1)
+    futs = [ex.submit(P.wait_for_file, started, release, i) for i in range(3)]
+    deadline = time.monotonic() + 60
+    while not os.path.exists(started) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    ref = weakref.ref(ex)
+    del ex
+    for _ in range(100):
+        gc.collect()
+        if ref() is None:
+            break
+        time.sleep(0.01)
+    assert ref() is None
+    open(release, "w").close()
+    assert futs[0].result(timeout=60) == 0
+    for f in futs[1:]:
+        with pytest.raises(cf_process.BrokenProcessPool, match="garbage collected"):
+            f.result(timeout=60)
