@@ -74,7 +74,10 @@ setup(
             "gofutures._gofutures",
             # cshim: the hand-written module; pybind/gopy: gopy's generated one.
             sources=sorted(glob("cshim/*.c")) + sorted(glob("pybind/gopy/*.c")),
-            depends=sorted(glob("cshim/*.h")),
+            depends=sorted(glob("cshim/*.h")) + ["pybind/abi.h"],
+            # libgofutures.h (cgo's export header) repeats pybind's preambles,
+            # which include pybind/abi.h.
+            include_dirs=["pybind"],
             extra_compile_args=["-O2", "-Wall", "-Wno-unused-parameter", "-std=gnu11"],
         )
     ],

@@ -9,7 +9,8 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
-	"time"
+
+	"github.com/gofutures/gofutures/core/stats"
 )
 
 // State is a future's state, with the same five values and the same
@@ -65,22 +66,20 @@ var ErrUnexpectedState = errors.New("future in unexpected state")
 type Future struct {
 	mu     sync.Mutex
 	state  atomic.Uint32
-	failed bool          // finished through SetException
-	done   chan struct{} // closed on the first move to a Done state; made on demand
-	closed bool          // done has been closed, or would have been
+	failed bool // finished through SetException
+	closed bool // moved to a Done state: tokens posted, gate given back
 	// wait()/as_completed() registrations, dropped once notified: the first
 	// inline (w0.w == nil: none), so that one wait() over many futures
 	// allocates nothing per future; any more in waiters.
 	w0      waiterRef
 	waiters []waiterRef
 
-	// listeners is set when the Python side has done-callbacks or stdlib
-	// waiters to run.
-	listeners bool
 	// owner is an opaque word (the address of the Python object, holding
 	// one reference) stored for futures that Go completes without the GIL
-	// (process pools): whoever moves the future to a final state takes it,
-	// so that a Python thread runs the callbacks and drops the reference.
+	// (process pools), once the Python side needs to hear of the completion
+	// (done-callbacks, the stdlib's _condition/_waiters protocol). It is
+	// taken exactly once (TakeOwner): by the pool when it is done with the
+	// task, or by the C side when it finishes the future itself.
 	owner uintptr
 
 	// Payload holds a process-pool result (pickled bytes) until a Python
@@ -93,6 +92,13 @@ type Future struct {
 
 	// tokens of threads parked outside Go until the future is done (park.go).
 	tokens []uintptr
+
+	// queuedIn is the statistics of the pool whose queue holds this
+	// future's task (nil once taken out): a cancel() while it is queued
+	// counts the task as cancelled at once, and leftQueue records that it
+	// was, so the pool does not count it again when it takes it out.
+	queuedIn  *stats.Pool
+	leftQueue bool
 }
 
 type waiterRef struct {
@@ -115,13 +121,11 @@ func (f *Future) Failed() bool {
 
 func (f *Future) setState(s State) { f.state.Store(uint32(s)) }
 
-// wakeLocked closes the done channel (waking result() waiters). mu held.
+// wakeLocked runs the first move to a Done state: parked threads are
+// posted and the backpressure slot is given back. mu held.
 func (f *Future) wakeLocked() {
 	if !f.closed {
 		f.closed = true
-		if f.done != nil {
-			close(f.done)
-		}
 		if f.tokens != nil {
 			f.postTokensLocked()
 		}
@@ -159,7 +163,8 @@ func (f *Future) notifyLocked(o Outcome) {
 
 // Cancel moves a PENDING future to CANCELLED. It returns whether the future
 // is cancelled afterwards, and whether this call cancelled it (the caller
-// then runs the done-callbacks).
+// then runs the done-callbacks). A task still queued counts as cancelled in
+// its pool's statistics from now on.
 func (f *Future) Cancel() (cancelled, transitioned bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -170,8 +175,31 @@ func (f *Future) Cancel() (cancelled, transitioned bool) {
 		return true, false
 	}
 	f.setState(Cancelled)
+	if s := f.queuedIn; s != nil {
+		f.queuedIn = nil
+		f.leftQueue = true
+		s.LeftQueue(1, false)
+	}
 	f.wakeLocked()
 	return true, true
+}
+
+// Queued records that the future's task is in the queue of the pool whose
+// statistics are s (before the task is visible to any worker).
+func (f *Future) Queued(s *stats.Pool) {
+	f.mu.Lock()
+	f.queuedIn = s
+	f.mu.Unlock()
+}
+
+// Dequeued is called by the pool that takes the future's task out of its
+// queue (to run it, or to drop it): it reports whether the task was
+// cancelled there and so is counted already.
+func (f *Future) Dequeued() (counted bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queuedIn = nil
+	return f.leftQueue
 }
 
 // SetRunningOrNotifyCancel moves PENDING to RUNNING (true), or CANCELLED to
@@ -227,9 +255,8 @@ func (f *Future) Force(s State, failed bool) {
 	if s.Done() {
 		f.wakeLocked()
 	} else if f.closed {
-		// Back to a live state: later waits must block again.
+		// Back to a live state: later waits must park again.
 		f.closed = false
-		f.done = nil
 	}
 	switch s {
 	case CancelledAndNotified:
@@ -252,23 +279,22 @@ func (f *Future) TakePayload() []byte {
 	return p
 }
 
-// AddListener records that the Python side holds done-callbacks or stdlib
-// waiters, unless the future is already done; it returns whether it was
-// done (the caller then runs the callback at once, as the stdlib does).
-// A non-zero owner is stored if none is yet (stored reports it: the caller
-// then owes the owner's reference to whoever takes it back).
+// AddListener records that the Python side must hear of what happens to
+// the future: a non-zero owner is stored, if none is yet, unless the future
+// is past its last notification (FINISHED or CANCELLED_AND_NOTIFIED; a
+// CANCELLED one still has its notification to come). stored reports it:
+// the caller then owes the owner's reference to whoever takes it back.
+// done reports whether the future is done (the caller then runs a late
+// callback at once, as the stdlib does).
 func (f *Future) AddListener(owner uintptr) (done, stored bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.State().Done() {
-		return true, false
-	}
-	f.listeners = true
-	if owner != 0 && f.owner == 0 {
+	s := f.State()
+	if owner != 0 && f.owner == 0 && !s.Notified() {
 		f.owner = owner
-		return false, true
+		stored = true
 	}
-	return false, false
+	return s.Done(), stored
 }
 
 // TakeOwner returns the stored owner word, if any, and forgets it.
@@ -280,71 +306,9 @@ func (f *Future) TakeOwner() uintptr {
 	return o
 }
 
-// TakeOwnerIfFinal is TakeOwner once no further notification can happen
-// (FINISHED or CANCELLED_AND_NOTIFIED); otherwise it returns 0.
-func (f *Future) TakeOwnerIfFinal() uintptr {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.State().Notified() {
-		return 0
-	}
-	o := f.owner
-	f.owner = 0
-	return o
-}
-
 // PayloadLen returns the size of the stored result bytes.
 func (f *Future) PayloadLen() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.payload)
-}
-
-// HasListeners reports whether AddListener was called while pending.
-func (f *Future) HasListeners() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.listeners
-}
-
-// doneChan returns the channel closed when the future is done, or nil if it
-// is done already.
-func (f *Future) doneChan() <-chan struct{} {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
-		return nil
-	}
-	if f.done == nil {
-		f.done = make(chan struct{})
-	}
-	return f.done
-}
-
-// Wait blocks until the future is done (CANCELLED, CANCELLED_AND_NOTIFIED or
-// FINISHED) or the timeout passes; a negative timeout waits forever. It
-// reports whether the future is done.
-func (f *Future) Wait(timeout time.Duration) bool {
-	if f.State().Done() {
-		return true
-	}
-	ch := f.doneChan()
-	if ch == nil {
-		return true
-	}
-	if timeout < 0 {
-		<-ch
-		return true
-	}
-	if timeout == 0 {
-		return f.State().Done()
-	}
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-ch:
-		return true
-	case <-t.C:
-		return f.State().Done()
-	}
 }

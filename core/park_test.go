@@ -73,19 +73,17 @@ func TestTokenWorkersRunEverythingAndLeave(t *testing.T) {
 			tok, c := newToken()
 			w := p.NewTokenWorker(tok)
 			for {
-				task, ok := p.TryNext(w, stats.OutcomeNone)
-				if !ok {
-					var st int
-					for {
-						task, st = p.NextOrPark(w, stats.OutcomeNone)
-						if st != 0 {
-							break
-						}
-						<-c
+				var task Task
+				var st int
+				for {
+					task, st = p.NextOrPark(w, stats.OutcomeNone)
+					if st != 0 {
+						break
 					}
-					if st < 0 {
-						return
-					}
+					<-c
+				}
+				if st < 0 {
+					return
 				}
 				ran.Add(int64(task))
 			}
@@ -97,7 +95,7 @@ func TestTokenWorkersRunEverythingAndLeave(t *testing.T) {
 		go func() {
 			defer subs.Done()
 			for i := 0; i < 2000; i++ {
-				if spawn, err := p.Submit(Task(1)); err != nil {
+				if spawn, err := p.Submit(Task(1), nil); err != nil {
 					t.Error(err)
 					return
 				} else if spawn {

@@ -2,6 +2,7 @@ package core
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -53,9 +54,10 @@ type Event struct {
 // Events.
 //
 // Each worker has a reader goroutine (results, EOF = the process is gone)
-// and a writer goroutine (tasks). A task is written to a worker only when
-// it has fewer than prefetch tasks in flight; the future becomes RUNNING
-// then, as the stdlib's futures do when they enter its call queue.
+// and a writer goroutine (tasks). A task is written to a worker only once
+// the worker said it is ready (startLoop) and while it has fewer than
+// prefetch tasks in flight; the future becomes RUNNING then, as the
+// stdlib's futures do when they enter its call queue.
 type ProcPool struct {
 	mu        sync.Mutex
 	queue     []*procTask // FIFO: queue[qhead:]
@@ -89,6 +91,7 @@ type procTask struct {
 	timer      *time.Timer   // running while the task runs on its worker, with a timeout
 	seq        uint64        // dispatch order: a worker runs its tasks in this order
 	started    bool          // RUNNING (and counted as started) since its first dispatch
+	counted    bool          // cancelled while queued: already counted as cancelled (stats)
 	enq, start int64         // stats: stats.Now() at submit and at dispatch
 }
 
@@ -106,7 +109,7 @@ type procWorker struct {
 	pid      int
 	w        *os.File
 	r        *os.File
-	sendq    chan sendItem // nil task: send FrameQuit
+	sendq    chan sendItem // to the writer; nil task: send FrameQuit (capacity: sendRoom)
 	fd       int           // w's descriptor, for sendLocked's direct writes
 	queued   atomic.Int32  // items sent to sendq and not yet written
 	wclosed  bool          // the writer closed w (p.mu)
@@ -115,6 +118,7 @@ type procWorker struct {
 	retiring bool // no more tasks: quit once in-flight ones are done
 	quitSent bool
 	killed   bool // killed by the pool (a task timed out): its end is expected
+	ready    bool // it said it is ready (startLoop): only then it gets tasks (p.mu)
 	// killed, and the timed-out task's result came in after all: the task
 	// queued behind it may have started before the kill.
 	lateResult bool
@@ -169,6 +173,7 @@ func (p *ProcPool) SubmitTimeout(f *Future, payload []byte, timeout time.Duratio
 		return false, ErrShutdown
 	}
 	p.nextTID++
+	f.Queued(p.stats) // stats
 	p.queue = append(p.queue, &procTask{id: p.nextTID, fut: f, payload: payload, timeout: timeout, enq: stats.Now()})
 	p.stats.Submitted(len(p.queue) - p.qhead) // stats
 	p.pumpLocked()
@@ -186,22 +191,26 @@ func (p *ProcPool) wantSpawnLocked() bool {
 }
 
 // freeSlotLocked reports whether a worker is idle (the stdlib starts a
-// process only when none is).
+// process only when none is). A worker still starting is not idle, as in
+// the stdlib, whose idle count grows only as results come back.
 func (p *ProcPool) freeSlotLocked() bool {
 	for _, w := range p.workers {
-		if !w.retiring && len(w.inflight) == 0 {
+		if w.ready && !w.retiring && len(w.inflight) == 0 {
 			return true
 		}
 	}
 	return false
 }
 
-// pumpLocked hands queued tasks to workers with room.
+// pumpLocked hands queued tasks to ready workers with room. A worker still
+// starting gets none: the stdlib's workers take tasks only once running, so
+// a task written to a starting worker would wait there while another
+// worker could run it (and fail if the pool breaks meanwhile).
 func (p *ProcPool) pumpLocked() {
 	for p.qhead < len(p.queue) {
 		var best *procWorker
 		for _, w := range p.workers {
-			if w.retiring || len(w.inflight) >= p.prefetch {
+			if !w.ready || w.retiring || len(w.inflight) >= p.prefetch {
 				continue
 			}
 			if best == nil || len(w.inflight) < len(best.inflight) {
@@ -214,17 +223,18 @@ func (p *ProcPool) pumpLocked() {
 		// A task queued behind another on a busy worker waits for it even if
 		// another worker frees up first: do it only with a backlog, where
 		// every worker stays busy anyway and the full pipe saves a round trip.
-		if len(best.inflight) > 0 && len(p.queue)-p.qhead < 2*len(p.workers) {
+		// Workers starting or being started count: they will want tasks soon.
+		if len(best.inflight) > 0 && len(p.queue)-p.qhead < 2*(len(p.workers)+p.spawning) {
 			break
 		}
 		t := p.popLocked()
 		if !t.started { // (a requeued task is RUNNING already)
 			if ok, _ := t.fut.SetRunningOrNotifyCancel(); !ok {
 				// Cancelled while queued: now CANCELLED_AND_NOTIFIED.
-				p.stats.LeftQueue(1, false) // stats
-				if o := t.fut.TakeOwner(); o != 0 {
-					p.emitLocked(Event{Kind: EvDeliver, Owner: o})
+				if !t.counted {
+					p.stats.LeftQueue(1, false) // stats
 				}
+				p.releaseLocked(t)
 				continue
 			}
 			t.started = true
@@ -253,6 +263,26 @@ func (p *ProcPool) pumpLocked() {
 	}
 	if p.qhead == len(p.queue) {
 		p.queue, p.qhead = p.queue[:0], 0
+	}
+}
+
+// finishLocked fails t's future with payload (a tag and its text) unless it
+// is done already (finished or cancelled by hand), and releases it.
+func (p *ProcPool) finishLocked(t *procTask, payload []byte) {
+	t.fut.FinishPayload(true, payload)
+	p.releaseLocked(t)
+}
+
+// releaseLocked is the one way a task leaves the pool: Go will not touch
+// its future again, so the owner word (the Python object's reference that
+// the C side stored when it asked to hear of the completion) goes back to
+// Python with an EvDeliver, whatever state the future is in. The C side
+// publishes that state to the stdlib's protocol, runs the callbacks, and
+// drops the reference. A future the C side finished itself has no owner
+// left (it took it back).
+func (p *ProcPool) releaseLocked(t *procTask) {
+	if o := t.fut.TakeOwner(); o != 0 {
+		p.emitLocked(Event{Kind: EvDeliver, Owner: o})
 	}
 }
 
@@ -295,13 +325,31 @@ func (p *ProcPool) sendLocked(w *procWorker, item sendItem) {
 		// and an error makes it stop (the reader sees the process go).
 	}
 	w.queued.Add(1)
-	w.sendq <- item // room: len(inflight) <= prefetch = cap(sendq) - 1
+	sendRoom(w.sendq, item)
 }
 
+// sendRoom puts item on a worker's send queue, which never blocks: the
+// queue holds prefetch+1 items, and at most prefetch tasks are in flight on
+// a worker (pumpLocked) plus the one quit item (quitLocked: after it,
+// nothing more is sent). A full queue would mean that invariant broke, and
+// a send blocking under p.mu would freeze the whole pool: fail loudly.
+func sendRoom(q chan sendItem, item sendItem) {
+	select {
+	case q <- item:
+	default:
+		panic("gofutures: a worker's send queue is full (more than prefetch tasks in flight)")
+	}
+}
+
+// popLocked takes the task at the head of the queue; a task that was never
+// dispatched leaves its future's statistics hook (Future.Queued) then.
 func (p *ProcPool) popLocked() *procTask {
 	t := p.queue[p.qhead]
 	p.queue[p.qhead] = nil
 	p.qhead++
+	if !t.started {
+		t.counted = t.fut.Dequeued()
+	}
 	return t
 }
 
@@ -340,7 +388,7 @@ func (p *ProcPool) AddWorker(pid, taskW, resultR int) uint64 {
 	w.id = p.nextWID
 	p.workers[w.id] = w
 	go p.writer(w)
-	go p.reader(w)
+	go p.startLoop(w)
 	if p.broken {
 		w.retiring = true
 		p.quitLocked(w)
@@ -350,6 +398,33 @@ func (p *ProcPool) AddWorker(pid, taskW, resultR int) uint64 {
 	p.pumpLocked()
 	p.retireIdleLocked()
 	return w.id
+}
+
+// readyFrame is what a worker sends once it can take tasks (after its
+// initializer): a result frame for task 0, which no task has.
+var readyFrame = AppendFrame(nil, FrameResult, 0, nil)
+
+// startLoop waits for w's ready frame, then gives it tasks and reads its
+// results. A worker that ends first (its initializer failed, or it was
+// killed) is gone as if it had died running.
+func (p *ProcPool) startLoop(w *procWorker) {
+	var hdr [HeaderSize]byte
+	if _, err := io.ReadFull(w.r, hdr[:]); err != nil {
+		p.workerGone(w, err)
+		return
+	}
+	if !bytes.Equal(hdr[:], readyFrame) {
+		p.workerGone(w, ErrFrame)
+		return
+	}
+	p.mu.Lock()
+	w.ready = true
+	if !p.broken {
+		p.pumpLocked()
+		p.retireIdleLocked()
+	}
+	p.mu.Unlock()
+	p.reader(w)
 }
 
 func (p *ProcPool) writer(w *procWorker) {
@@ -427,16 +502,14 @@ func (p *ProcPool) complete(w *procWorker, fr Frame) {
 		p.statsFinished(t, tag == TagException) // stats
 		payload := fr.Payload
 		payload[0] = tag
-		// An error means the user finished the future by hand: drop ours.
-		if t.fut.FinishPayload(tag == TagException, payload) == nil {
-			if o := t.fut.TakeOwner(); o != 0 {
-				p.mu.Lock()
-				p.emitLocked(Event{Kind: EvDeliver, Owner: o})
-				p.mu.Unlock()
-			}
-		}
+		// Outside p.mu: waiters are told here. An error means the user
+		// finished the future by hand: ours is dropped.
+		t.fut.FinishPayload(tag == TagException, payload)
 	}
 	p.mu.Lock()
+	if t != nil {
+		p.releaseLocked(t)
+	}
 	p.completed++
 	p.pumpLocked()
 	if w.retiring && len(w.inflight) == 0 {
@@ -472,7 +545,7 @@ func (p *ProcPool) quitLocked(w *procWorker) {
 	if !w.quitSent {
 		w.quitSent = true
 		w.retiring = true
-		w.sendq <- sendItem{}
+		sendRoom(w.sendq, sendItem{})
 		close(w.sendq)
 	}
 }
@@ -552,11 +625,7 @@ func (p *ProcPool) requeueLocked(w *procWorker) {
 			msg := fmt.Sprintf("worker process %d was killed (another task ran past its "+
 				"timeout) while this task may have been running\n", w.pid)
 			p.statsFinished(t, true) // stats
-			if t.fut.FinishPayload(true, append([]byte{TagBroken}, msg...)) == nil {
-				if o := t.fut.TakeOwner(); o != 0 {
-					p.emitLocked(Event{Kind: EvDeliver, Owner: o})
-				}
-			}
+			p.finishLocked(t, append([]byte{TagBroken}, msg...))
 			continue
 		}
 		back = append(back, t)
@@ -579,11 +648,7 @@ func (p *ProcPool) expire(w *procWorker, t *procTask) {
 	w.killed, w.retiring = true, true
 	msg := fmt.Sprintf("the task ran past its timeout of %v; its worker process %d was killed", t.timeout, w.pid)
 	p.statsFinished(t, true) // stats
-	if t.fut.FinishPayload(true, append([]byte{TagTimeout}, msg...)) == nil {
-		if o := t.fut.TakeOwner(); o != 0 {
-			p.emitLocked(Event{Kind: EvDeliver, Owner: o})
-		}
-	}
+	p.finishLocked(t, append([]byte{TagTimeout}, msg...))
 	pid := w.pid
 	p.mu.Unlock()
 	if pid > 0 {
@@ -597,20 +662,12 @@ func (p *ProcPool) breakLocked(cause string) {
 	p.broken = true
 	p.cause = cause
 	payload := append([]byte{TagBroken}, cause...)
-	fail := func(t *procTask) {
-		if t.fut.FinishPayload(true, payload) == nil {
-			if o := t.fut.TakeOwner(); o != 0 {
-				p.emitLocked(Event{Kind: EvDeliver, Owner: o})
-			}
-		} else if o := t.fut.TakeOwnerIfFinal(); o != 0 {
-			p.emitLocked(Event{Kind: EvDeliver, Owner: o})
-		}
-	}
+	fail := func(t *procTask) { p.finishLocked(t, payload) }
 	for p.qhead < len(p.queue) {
 		t := p.popLocked()
 		if t.started { // requeued after its worker was killed: counted as running
 			p.statsFinished(t, true) // stats
-		} else {
+		} else if !t.counted { // (a task cancelled in the queue counts as cancelled)
 			p.stats.LeftQueue(1, true) // stats
 		}
 		fail(t)
@@ -648,10 +705,10 @@ func (p *ProcPool) Shutdown(cancel bool) {
 		for p.qhead < len(p.queue) {
 			t := p.popLocked()
 			if c, _ := t.fut.Cancel(); c {
-				p.stats.LeftQueue(1, false) // stats
-				if o := t.fut.TakeOwner(); o != 0 {
-					p.emitLocked(Event{Kind: EvDeliver, Owner: o})
+				if !t.counted {
+					p.stats.LeftQueue(1, false) // stats
 				}
+				p.releaseLocked(t)
 				continue
 			}
 			keep = append(keep, t)
@@ -725,17 +782,6 @@ func (p *ProcPool) WaitDone(timeout time.Duration) bool {
 	case <-t.C:
 		return false
 	}
-}
-
-// WorkerPIDs returns the pids of the live workers.
-func (p *ProcPool) WorkerPIDs() []int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]int, 0, len(p.workers))
-	for _, w := range p.workers {
-		out = append(out, w.pid)
-	}
-	return out
 }
 
 // ProcCounts is a snapshot of a process pool.

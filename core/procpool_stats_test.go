@@ -24,7 +24,9 @@ func fakeWorker(t *testing.T, p *ProcPool) (tasks *bufio.Reader, taskR, results 
 	rfd, _ := syscall.Dup(int(rr.Fd()))
 	tw.Close()
 	rr.Close()
-	p.AddWorker(os.Getpid(), tfd, rfd)
+	id := p.AddWorker(os.Getpid(), tfd, rfd)
+	rw.Write(readyFrame) // it takes tasks from now on (procpool.go, startLoop)
+	awaitReady(t, p, id)
 	return bufio.NewReader(tr), tr, rw
 }
 
@@ -51,9 +53,9 @@ func TestProcPoolStats(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f3.Cancel()
+	f3.Cancel() // counted as cancelled at once (it is no longer queued work)
 	s := p.Stats().Snapshot()
-	if s.Submitted != 3 || s.Running != 1 || s.Queued != 2 || s.WorkersStarted != 1 || s.QueueHighWater != 2 {
+	if s.Submitted != 3 || s.Running != 1 || s.Queued != 1 || s.Cancelled != 1 || s.WorkersStarted != 1 || s.QueueHighWater != 2 {
 		t.Fatalf("after submit: %+v", s)
 	}
 	for i, kind := range []byte{FrameResult, FrameException} {

@@ -50,6 +50,29 @@ func startFake(t *testing.T, p *ProcPool, pid int) *echoWorker {
 // closed (nil: at once), so the pool's writes fill its pipe.
 func startFakeHeld(t *testing.T, p *ProcPool, pid int, hold chan struct{}) *echoWorker {
 	t.Helper()
+	w, id := addFake(t, p, pid, hold)
+	// A worker says it is ready (after its initializer) before it gets
+	// tasks; the fake is ready at once (hold delays its reads, not this).
+	w.resultW.Write(readyFrame)
+	awaitReady(t, p, id)
+	go w.loop()
+	return w
+}
+
+// startFakeStarting adds a fake worker that is still starting (in its
+// initializer, say); calling the returned function makes it ready.
+func startFakeStarting(t *testing.T, p *ProcPool, pid int) (*echoWorker, func()) {
+	t.Helper()
+	w, id := addFake(t, p, pid, nil)
+	return w, func() {
+		w.resultW.Write(readyFrame)
+		awaitReady(t, p, id)
+		go w.loop()
+	}
+}
+
+func addFake(t *testing.T, p *ProcPool, pid int, hold chan struct{}) (*echoWorker, uint64) {
+	t.Helper()
 	var tp, rp [2]int
 	if err := syscall.Pipe(tp[:]); err != nil {
 		t.Fatal(err)
@@ -60,9 +83,25 @@ func startFakeHeld(t *testing.T, p *ProcPool, pid int, hold chan struct{}) *echo
 	w := &echoWorker{taskR: os.NewFile(uintptr(tp[0]), "taskR"), resultW: os.NewFile(uintptr(rp[1]), "resultW"),
 		done: make(chan struct{}), killed: make(chan struct{}), hold: hold}
 	fakesByPID.Store(pid, w)
-	p.AddWorker(pid, tp[1], rp[0])
-	go w.loop()
-	return w
+	return w, p.AddWorker(pid, tp[1], rp[0])
+}
+
+// awaitReady waits until the pool has seen the ready frame of worker id
+// (or has let it go already).
+func awaitReady(t *testing.T, p *ProcPool, id uint64) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		p.mu.Lock()
+		w := p.workers[id]
+		ready := w == nil || w.ready
+		p.mu.Unlock()
+		if ready {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("worker %d never became ready", id)
+		}
+	}
 }
 
 // fakesByPID: the fake workers by the pid they were given, for fakeKill.
@@ -233,9 +272,14 @@ func TestProcPoolWorkerDeathBreaksEverything(t *testing.T) {
 		startFake(t, p, 1)
 	}
 	queued := NewFuture()
-	p.Submit(queued, []byte("never"))
-	waitDone(t, dying, queued)
-	for _, f := range []*Future{dying, queued} {
+	fs := []*Future{dying, queued}
+	if _, err := p.Submit(queued, []byte("never")); err == ErrProcBroken {
+		fs = fs[:1] // the worker died before this submit: it was refused
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, fs...)
+	for _, f := range fs {
 		if pl := f.TakePayload(); !f.Failed() || len(pl) == 0 || pl[0] != TagBroken {
 			t.Fatalf("failed=%v payload=%q", f.Failed(), pl)
 		}
@@ -475,4 +519,88 @@ func TestProcPoolDirectWritesFallBackToTheWriterInOrder(t *testing.T) {
 	if len(w.ids) != n {
 		t.Fatalf("the worker got %d tasks of %d", len(w.ids), n)
 	}
+}
+
+// inflightOf returns how many tasks each worker (by pid) has in flight.
+func inflightOf(p *ProcPool) map[int]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m := map[int]int{}
+	for _, w := range p.workers {
+		m[w.pid] = len(w.inflight)
+	}
+	return m
+}
+
+// Issue 14, point 9: a worker that is still starting gets no task, so no
+// task waits there while a ready worker could run it; it gets tasks once it
+// says it is ready. (Before, tasks were written to a worker as soon as its
+// process was started: here the ten would wait for a worker that never
+// starts.)
+func TestProcPoolStartingWorkerGetsNoTask(t *testing.T) {
+	p := NewProcPool(2, 0, 2)
+	ev := collect(t, p)
+	fast := startFake(t, p, 7401)
+	slow, ready := startFakeStarting(t, p, 7402)
+	var fs []*Future
+	for i := 0; i < 10; i++ {
+		f := NewFuture()
+		p.Submit(f, []byte("t"+strconv.Itoa(i)))
+		fs = append(fs, f)
+	}
+	if got := inflightOf(p)[7402]; got != 0 {
+		t.Fatalf("the starting worker got %d tasks", got)
+	}
+	waitDone(t, fs...) // all on the ready worker
+	hold := NewFuture()
+	p.Submit(hold, []byte("sleep:200")) // keeps the fast one busy
+	ready()
+	late := NewFuture()
+	p.Submit(late, []byte("late"))
+	waitDone(t, hold, late)
+	p.Shutdown(false)
+	<-ev.done
+	<-fast.done
+	<-slow.done
+	if fast.ran != 11 || slow.ran != 1 {
+		t.Fatalf("ran: fast %d, slow %d; want 11 and 1", fast.ran, slow.ran)
+	}
+	if ev.spawns != 0 || ev.count(EvBroken) != 0 {
+		t.Fatalf("events: %+v", ev.seen)
+	}
+}
+
+// A ready worker gets a second task behind its first (prefetch) only with
+// a backlog that keeps every worker busy, workers still being started
+// included: with one ready and one reserved, three queued tasks are not
+// enough, so the second and third wait in the queue for whichever worker
+// is free first.
+func TestProcPoolNoPrefetchWhileAWorkerIsStarting(t *testing.T) {
+	p := NewProcPool(2, 0, 2)
+	ev := collect(t, p)
+	hold := make(chan struct{})
+	w := startFakeHeld(t, p, 7501, hold)
+	if n := p.Reserve(1); n != 1 { // the second worker is being started
+		t.Fatalf("reserve: %d", n)
+	}
+	var fs []*Future
+	for i := 0; i < 3; i++ {
+		f := NewFuture()
+		p.Submit(f, []byte("x"))
+		fs = append(fs, f)
+	}
+	if got := inflightOf(p)[7501]; got != 1 {
+		t.Fatalf("in flight on the ready worker: %d; want 1 (no prefetch)", got)
+	}
+	p.SpawnFailed() // the start failed after all (a new one may be asked for)
+	close(hold)
+	waitDone(t, fs...)
+	for i, f := range fs {
+		if tag, got := payloadOf(t, f); tag != TagResult || got != "x" {
+			t.Fatalf("task %d: %c %q", i, tag, got)
+		}
+	}
+	p.Shutdown(false)
+	<-ev.done
+	<-w.done
 }

@@ -21,38 +21,29 @@ var ErrBroken = errors.New("A thread initializer failed, the thread pool is not 
 // ThreadPool is the scheduler of a ThreadPoolExecutor: a FIFO of tasks, the
 // count of worker threads, and a stack of idle workers to wake. The worker
 // threads themselves are made by the caller (Submit says when one is
-// needed) and run a loop around Next.
+// needed) and run a loop around NextOrPark, parking on a token of their own
+// (park.go) when it finds nothing.
 //
 // Like the stdlib it starts a worker only when no idle one can take the
 // task, up to max workers, and lets queued tasks run before workers exit at
 // shutdown.
 type ThreadPool struct {
-	mu      sync.Mutex
-	queue   taskQueue
-	max     int
-	workers int       // started, not yet exited
-	idle    []*Worker // parked in Next, most recent last
-	// arriving counts workers whose TryNext found the queue empty and that
-	// are on their way into Next (the binding releases the GIL in between);
-	// claimed counts the submits that left their task to one of them rather
-	// than start a thread. A worker that just finished a task is thus reused
-	// by the next submit, as the stdlib's idle semaphore does.
-	arriving int
-	claimed  int
-	shutdown bool // Shutdown was called
-	exiting  bool // the interpreter is exiting: workers leave once the queue is empty
+	mu       sync.Mutex
+	queue    taskQueue
+	max      int
+	workers  int       // started, not yet exited
+	idle     []*Worker // parked (NextOrPark found nothing), most recent last
+	shutdown bool      // Shutdown was called
+	exiting  bool      // the interpreter is exiting: workers leave once the queue is empty
 	broken   bool
 	stats    *stats.Pool // counted outside mu: atomics only
 }
 
-// Worker is one worker thread's parking place: a channel, or a token
-// posted outside Go (park.go).
+// Worker is one worker thread's parking place: a token posted outside Go
+// (park.go).
 type Worker struct {
-	wake     chan struct{}
-	token    uintptr
-	parked   bool
-	arriving bool  // counted in ThreadPool.arriving (its TryNext found nothing)
-	start    int64 // stats.Now() when it took its current task (its own thread only)
+	token uintptr
+	start int64 // stats.Now() when it took its current task (its own thread only)
 }
 
 // NewThreadPool returns a scheduler for at most max workers.
@@ -67,28 +58,15 @@ func (p *ThreadPool) Stats() *stats.Pool { return p.stats }
 // the process-wide totals (and stay readable through Stats).
 func (p *ThreadPool) Close() { p.stats.Close() }
 
-// NewWorker returns a parking place for a worker thread that has started.
-func (p *ThreadPool) NewWorker() *Worker {
-	p.stats.WorkerStarted()
-	return &Worker{wake: make(chan struct{}, 1)}
-}
-
-// NewTokenWorker is NewWorker for a thread that parks outside Go, on tok,
-// between its calls to NextOrPark.
+// NewTokenWorker returns the parking place of a worker thread that has
+// started: it parks outside Go, on tok, between its calls to NextOrPark.
 func (p *ThreadPool) NewTokenWorker(tok uintptr) *Worker {
 	p.stats.WorkerStarted()
 	return &Worker{token: tok}
 }
 
-// wakeLocked takes w out of the idle stack's bookkeeping and wakes it.
-func (p *ThreadPool) wakeLocked(w *Worker) {
-	w.parked = false
-	if w.token != 0 {
-		waker(w.token)
-	} else {
-		w.wake <- struct{}{}
-	}
-}
+// wakeLocked posts an idle worker's token (it was taken off the idle stack).
+func (p *ThreadPool) wakeLocked(w *Worker) { waker(w.token) }
 
 // taken counts the end of w's previous task (prev) and, if ok, the start of
 // the task e it has just taken, both at now.
@@ -104,7 +82,7 @@ func (p *ThreadPool) taken(w *Worker, prev stats.Outcome, e queued, ok bool, now
 
 // Submit queues t. It returns spawn=true when the caller must start one more
 // worker thread (no worker was idle and fewer than max exist).
-func (p *ThreadPool) Submit(t Task) (spawn bool, err error) {
+func (p *ThreadPool) Submit(t Task, f *Future) (spawn bool, err error) {
 	at := stats.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -114,17 +92,16 @@ func (p *ThreadPool) Submit(t Task) (spawn bool, err error) {
 	if p.shutdown || p.exiting {
 		return false, ErrShutdown
 	}
-	p.queue.push(queued{t, at})
+	if f != nil {
+		f.Queued(p.stats) // stats: a cancel() in the queue counts at once
+	}
+	p.queue.push(queued{t, f, at})
 	p.stats.Submitted(p.queue.size)
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
 		p.wakeLocked(w)
-		return false, nil
-	}
-	if p.arriving > p.claimed {
-		p.claimed++ // that worker's Next pops t
 		return false, nil
 	}
 	if p.workers < p.max {
@@ -142,56 +119,29 @@ func (p *ThreadPool) SpawnFailed() {
 	p.mu.Unlock()
 }
 
-// TryNext pops a queued task for w without blocking. prev is how w's
-// previous task ended (stats.OutcomeNone if already reported). When there is
-// none, the worker counts as arriving until its call to Next.
-func (p *ThreadPool) TryNext(w *Worker, prev stats.Outcome) (Task, bool) {
-	now := stats.Now()
-	p.mu.Lock()
-	e, ok := p.queue.pop()
-	if !ok && !w.arriving {
-		w.arriving = true
-		p.arriving++
-	}
-	p.mu.Unlock()
-	p.taken(w, prev, e, ok, now)
-	return e.t, ok
-}
-
-// Next pops the next task, parking w (a channel worker) while the queue is
-// empty. It returns ok=false when the pool is shut down (or broken) and the
-// queue is drained: the worker then exits, and is no longer counted. prev is
-// as for TryNext.
-func (p *ThreadPool) Next(w *Worker, prev stats.Outcome) (Task, bool) {
-	for {
-		t, st := p.NextOrPark(w, prev)
-		if st != 0 {
-			return t, st > 0
-		}
-		prev = stats.OutcomeNone
-		<-w.wake
-	}
-}
-
-// NextOrPark pops the next task (st 1), or tells the worker to exit (st -1:
+// NextOrPark pops the next task (st 1; st 2 for one cancelled while queued,
+// already counted as cancelled), or tells the worker to exit (st -1:
 // shut down or broken, and the queue drained; it is no longer counted), or
-// records w as idle (st 0): the caller then waits on w's token or channel
-// and calls again. prev is as for TryNext.
+// records w as idle (st 0): the caller then waits on w's token and calls
+// again. prev is how w's previous task ended (stats.OutcomeNone if already
+// reported), for the statistics.
+//
+// A worker that finds nothing parks at once, in the same call: the binding
+// holds the GIL from its task's end to here, so no submit can slip in
+// between and start a thread while this one is about to be idle.
 func (p *ThreadPool) NextOrPark(w *Worker, prev stats.Outcome) (Task, int) {
 	now := stats.Now()
 	if prev != stats.OutcomeNone {
 		p.stats.Finished(prev, w.start, now)
 	}
 	p.mu.Lock()
-	if w.arriving {
-		w.arriving = false
-		p.arriving--
-		if p.claimed > p.arriving {
-			p.claimed--
-		}
-	}
 	if e, ok := p.queue.pop(); ok {
 		p.mu.Unlock()
+		if e.f != nil && e.f.Dequeued() {
+			// Cancelled in the queue and counted then: the caller drops
+			// the task and reports no outcome for it.
+			return e.t, 2
+		}
 		p.taken(w, stats.OutcomeNone, e, true, now)
 		return e.t, 1
 	}
@@ -206,7 +156,6 @@ func (p *ThreadPool) NextOrPark(w *Worker, prev stats.Outcome) (Task, int) {
 		p.stats.WorkerExited(false, false)
 		return 0, -1
 	}
-	w.parked = true
 	p.idle = append(p.idle, w)
 	p.mu.Unlock()
 	return 0, 0
@@ -221,8 +170,9 @@ func (p *ThreadPool) Shutdown(cancel bool) []Task {
 	p.shutdown = true
 	var out []Task
 	if cancel {
-		out = p.queue.drain()
-		p.stats.LeftQueue(len(out), false)
+		var fresh int
+		out, fresh = p.queue.drain()
+		p.stats.LeftQueue(fresh, false)
 	}
 	p.wakeAllLocked()
 	return out
@@ -243,13 +193,13 @@ func (p *ThreadPool) Break() []Task {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.broken = true
-	out := p.queue.drain()
-	p.stats.LeftQueue(len(out), true)
+	out, fresh := p.queue.drain()
+	p.stats.LeftQueue(fresh, true)
 	p.wakeAllLocked()
 	return out
 }
 
-// WorkerExited is called by a worker that leaves without Next telling it to
+// WorkerExited is called by a worker that leaves without NextOrPark telling it to
 // (its initializer failed).
 func (p *ThreadPool) WorkerExited() {
 	p.mu.Lock()
@@ -277,9 +227,11 @@ func (p *ThreadPool) Counts() PoolCounts {
 	return PoolCounts{p.queue.len(), p.workers, len(p.idle), p.shutdown, p.broken}
 }
 
-// queued is a task in the queue, with its stats.Now() at submission.
+// queued is a task in the queue, with its future (nil in some tests) and
+// its stats.Now() at submission.
 type queued struct {
 	t  Task
+	f  *Future
 	at int64
 }
 
@@ -320,13 +272,18 @@ func (q *taskQueue) pop() (queued, bool) {
 	return t, true
 }
 
-func (q *taskQueue) drain() []Task {
-	out := make([]Task, 0, q.size)
+// drain empties the queue; fresh counts the tasks not already counted as
+// cancelled in the queue (Future.Dequeued).
+func (q *taskQueue) drain() (out []Task, fresh int) {
+	out = make([]Task, 0, q.size)
 	for {
-		t, ok := q.pop()
+		e, ok := q.pop()
 		if !ok {
-			return out
+			return out, fresh
 		}
-		out = append(out, t.t)
+		if e.f == nil || !e.f.Dequeued() {
+			fresh++
+		}
+		out = append(out, e.t)
 	}
 }

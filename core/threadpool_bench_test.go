@@ -12,11 +12,11 @@ import (
 
 func BenchmarkPoolSubmitTake(b *testing.B) {
 	p := NewThreadPool(1)
-	w := p.NewWorker()
+	w := p.NewTokenWorker(1) // never parks: a task is always queued
 	prev := stats.OutcomeNone
 	for i := 0; i < b.N; i++ {
-		p.Submit(Task(1))
-		p.TryNext(w, prev)
+		p.Submit(Task(1), NewFuture())
+		p.NextOrPark(w, prev)
 		prev = stats.OutcomeOK
 	}
 }

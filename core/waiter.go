@@ -23,27 +23,31 @@ const (
 // bridged by the caller) can report through Notify too.
 //
 // Its firing rules are those of the stdlib's _AsCompletedWaiter,
-// _FirstCompletedWaiter and _AllCompletedWaiter.
+// _FirstCompletedWaiter and _AllCompletedWaiter, except that a member counts
+// once however often it reports (those count every call, so a future that
+// notifies twice makes the stdlib's wait() return early).
 type Waiter struct {
 	mu       sync.Mutex
 	kind     WaitKind
-	pending  int   // AllCompleted/FirstException: members not yet notified (+1 until Arm)
-	finished []int // indices in completion order, not yet taken
+	pending  int      // AllCompleted/FirstException: members not yet notified (+1 until Arm)
+	finished []int    // indices in completion order, not yet taken
+	seen     []uint64 // bit idx: member idx was notified (each counts once)
 	fired    bool
 	signal   chan struct{} // holds a token while fired
 	regs     []*Future     // futures this waiter is registered on
 }
 
-// NewWaiter returns a waiter of the given kind. Register members, then Arm.
+// NewWaiter returns a waiter of the given kind. Add members (RegisterAll,
+// AddExternal), then Arm.
 func NewWaiter(kind WaitKind) *Waiter {
 	return &Waiter{kind: kind, pending: 1, signal: make(chan struct{}, 1)}
 }
 
-// RegisterAll registers w on every non-nil fs[i] as member i, as Register
-// does, with w's lock taken twice for the whole set rather than once per
-// member: every member is counted pending first (w cannot fire for it
-// before Arm), and the ones completed already are uncounted at the end.
-// done(i, o) is called for each of those, which are not registered.
+// RegisterAll registers w on every non-nil fs[i] as member i, with w's
+// lock taken twice for the whole set rather than once per member: every
+// member is counted pending first (w cannot fire for it before Arm), and
+// the ones completed already are uncounted at the end. done(i, o) is
+// called for each of those, which are not registered.
 func (w *Waiter) RegisterAll(fs []*Future, done func(i int, o Outcome)) {
 	n := 0
 	for _, f := range fs {
@@ -53,6 +57,7 @@ func (w *Waiter) RegisterAll(fs []*Future, done func(i int, o Outcome)) {
 	}
 	w.mu.Lock()
 	w.pending += n
+	w.growSeenLocked(len(fs) - 1)
 	w.mu.Unlock()
 	regs := make([]*Future, 0, n)
 	already := 0
@@ -87,37 +92,6 @@ func (w *Waiter) RegisterAll(fs []*Future, done func(i int, o Outcome)) {
 	w.mu.Unlock()
 }
 
-// Register adds f as member idx. If f is already completed for wait()'s
-// purposes (CANCELLED_AND_NOTIFIED or FINISHED) it is not registered and
-// Register returns true, with its outcome.
-func (w *Waiter) Register(f *Future, idx int) (already bool, o Outcome) {
-	f.mu.Lock()
-	s := f.State()
-	if s.Notified() {
-		o = OutcomeResult
-		if s == CancelledAndNotified {
-			o = OutcomeCancelled
-		} else if f.failed {
-			o = OutcomeException
-		}
-		f.mu.Unlock()
-		return true, o
-	}
-	if f.w0.w == nil {
-		f.w0 = waiterRef{w, idx}
-	} else {
-		f.waiters = append(f.waiters, waiterRef{w, idx})
-	}
-	// Count the member before f can notify: lock order is f.mu then w.mu,
-	// as in notifyLocked.
-	w.mu.Lock()
-	w.pending++
-	w.regs = append(w.regs, f)
-	w.mu.Unlock()
-	f.mu.Unlock()
-	return false, 0
-}
-
 // AddExternal counts n members that report through Notify rather than
 // through a registered Future.
 func (w *Waiter) AddExternal(n int) {
@@ -147,12 +121,32 @@ func (w *Waiter) fireLocked() {
 	}
 }
 
-// Notify reports that member idx completed.
+// Notify reports that member idx completed. A member counts once: a
+// second report of the same idx is ignored (a concurrent.futures.Future
+// subclass bridged through Notify may call its waiters as often as it
+// likes; counting it again would fire an AllCompleted waiter early and let
+// finished outgrow the member count).
 func (w *Waiter) Notify(idx int, o Outcome) { w.notify(idx, o) }
 
+// growSeenLocked makes room in seen for member idx.
+func (w *Waiter) growSeenLocked(idx int) {
+	if need := idx>>6 + 1; need > len(w.seen) {
+		w.seen = append(w.seen, make([]uint64, need-len(w.seen))...)
+	}
+}
+
 func (w *Waiter) notify(idx int, o Outcome) {
+	if idx < 0 {
+		return // not a member
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.growSeenLocked(idx)
+	bit := uint64(1) << (idx & 63)
+	if w.seen[idx>>6]&bit != 0 {
+		return // counted already
+	}
+	w.seen[idx>>6] |= bit
 	w.finished = append(w.finished, idx)
 	switch w.kind {
 	case AsCompleted, FirstCompleted:
@@ -201,12 +195,19 @@ func (w *Waiter) Wait(timeout time.Duration) bool {
 	}
 }
 
-// Take returns the members notified since the last Take, in completion
-// order, and re-arms the waiter (the stdlib's event.clear()).
-func (w *Waiter) Take() []int {
+// TakeAtMost returns the members notified since the last take, in
+// completion order, at most max of them (max < 0: all), and re-arms the
+// waiter (the stdlib's event.clear()) once none is left. Members beyond max
+// stay for the next take and the waiter stays fired. Since each member is
+// counted once, a caller with room for every member never leaves any.
+func (w *Waiter) TakeAtMost(max int) []int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	out := w.finished
+	if max >= 0 && len(out) > max {
+		w.finished = append([]int(nil), out[max:]...)
+		return out[:max:max]
+	}
 	w.finished = nil
 	if w.fired {
 		w.fired = false
@@ -216,13 +217,6 @@ func (w *Waiter) Take() []int {
 		}
 	}
 	return out
-}
-
-// Finished returns how many members have been notified and not yet taken.
-func (w *Waiter) Finished() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.finished)
 }
 
 // Close unregisters the waiter from every future it is still registered on.

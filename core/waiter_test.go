@@ -9,6 +9,29 @@ import (
 	"time"
 )
 
+// Test shorthands (production code registers whole sets with RegisterAll
+// and takes with TakeAtMost):
+
+// Register registers f alone as member idx, through RegisterAll over a set
+// whose only entry is at idx; already reports that f had completed (it is
+// then not registered), with its outcome.
+func (w *Waiter) Register(f *Future, idx int) (already bool, o Outcome) {
+	fs := make([]*Future, idx+1)
+	fs[idx] = f
+	w.RegisterAll(fs, func(_ int, out Outcome) { already, o = true, out })
+	return already, o
+}
+
+// Take takes every member notified since the last take.
+func (w *Waiter) Take() []int { return w.TakeAtMost(-1) }
+
+// Finished returns how many members were notified and not yet taken.
+func (w *Waiter) Finished() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.finished)
+}
+
 func newFutures(n int) []*Future {
 	fs := make([]*Future, n)
 	for i := range fs {
@@ -822,5 +845,104 @@ func TestRegisterAllReportsEveryMemberOnce(t *testing.T) {
 				t.Fatalf("member %d keeps %d registrations", i, nr)
 			}
 		}
+	}
+}
+
+// A member reported many times (a foreign future that calls its waiters
+// again and again, through Notify, or a registered future next to it)
+// counts once: an AllCompleted waiter does not fire before the others, and
+// takes never hold more entries than members (gf_waiter_take's buffer).
+func TestWaiterCountsEachMemberOnce(t *testing.T) {
+	for _, kind := range []WaitKind{AsCompleted, FirstCompleted, FirstException, AllCompleted} {
+		kind := kind
+		t.Run(fmt.Sprint(kind), func(t *testing.T) {
+			fs := newFutures(2) // members 0 and 1; 2 and 3 are external
+			w := NewWaiter(kind)
+			w.RegisterAll(append(fs, nil, nil), func(int, Outcome) { t.Fatal("live future done") })
+			w.AddExternal(2)
+			w.Arm()
+			for i := 0; i < 100; i++ {
+				w.Notify(2, OutcomeResult)
+			}
+			if kind == AllCompleted || kind == FirstException {
+				assertFired(t, w, false, "one of four members, notified 100 times")
+			}
+			fs[0].Finish(false)
+			w.Notify(0, OutcomeResult) // again, by hand: ignored too
+			w.Notify(3, OutcomeResult)
+			if kind == AllCompleted || kind == FirstException {
+				assertFired(t, w, false, "three of four members")
+			}
+			if got := w.TakeAtMost(4); !reflect.DeepEqual(got, []int{2, 0, 3}) {
+				t.Fatalf("TakeAtMost(4) = %v, want [2 0 3]", got)
+			}
+			for i := 0; i < 10; i++ {
+				w.Notify(3, OutcomeException)
+				w.Notify(2, OutcomeResult)
+			}
+			assertTake(t, w) // taken members stay counted
+			fs[1].Finish(false)
+			assertFired(t, w, true, "every member")
+			assertTake(t, w, 1)
+		})
+	}
+}
+
+// TakeAtMost never returns more than asked; the rest stays, in order, and
+// the waiter stays fired until it is all taken.
+func TestWaiterTakeAtMostKeepsTheRest(t *testing.T) {
+	w := NewWaiter(AsCompleted)
+	w.AddExternal(5)
+	w.Arm()
+	for _, i := range []int{4, 1, 3, 0, 2} {
+		w.Notify(i, OutcomeResult)
+	}
+	if got := w.TakeAtMost(2); !reflect.DeepEqual(got, []int{4, 1}) {
+		t.Fatalf("TakeAtMost(2) = %v", got)
+	}
+	assertFired(t, w, true, "three left")
+	if got := w.TakeAtMost(0); len(got) != 0 {
+		t.Fatalf("TakeAtMost(0) = %v", got)
+	}
+	assertFired(t, w, true, "three left after an empty take")
+	if got := w.TakeAtMost(-1); !reflect.DeepEqual(got, []int{3, 0, 2}) {
+		t.Fatalf("TakeAtMost(-1) = %v", got)
+	}
+	assertFired(t, w, false, "all taken")
+}
+
+// Concurrent reports of the same members (under -race): each index is
+// taken exactly once however many goroutines report it.
+func TestWaiterConcurrentRepeatedNotify(t *testing.T) {
+	const n = 64
+	w := NewWaiter(AllCompleted)
+	w.AddExternal(n)
+	w.Arm()
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := 0; r < 10; r++ {
+				for i := 0; i < n; i++ {
+					w.Notify(i, OutcomeResult)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if !w.Wait(-1) {
+		t.Fatal("not fired")
+	}
+	got := w.TakeAtMost(n)
+	seen := map[int]bool{}
+	for _, i := range got {
+		if seen[i] {
+			t.Fatalf("member %d taken twice", i)
+		}
+		seen[i] = true
+	}
+	if len(got) != n {
+		t.Fatalf("took %d members, want %d", len(got), n)
 	}
 }

@@ -13,6 +13,13 @@
  * _done_callbacks and _invoke_callbacks exist. The condition and the waiter
  * list are made only when first read; once they exist, transitions take the
  * condition and tell the waiters, exactly as the stdlib does.
+ *
+ * Process futures are completed by Go without the GIL, so the protocol
+ * cannot see Go's state directly: what it sees (seen) is published under
+ * the condition by whichever Python thread first notices the change (the
+ * pool's service thread, woken by Go, or a reader of _state), together
+ * with the waiters' notification. Their result bytes are decoded once, by
+ * the first thread that needs them, while the others wait (decode).
  */
 #include "gofutures.h"
 #include "structmember.h"
@@ -60,6 +67,7 @@ static int future_init(PyObject *self, PyObject *args, PyObject *kw)
 
 static int future_traverse(FutureObject *f, visitproc visit, void *arg)
 {
+    Py_VISIT(f->raw);
     Py_VISIT(f->result);
     Py_VISIT(f->exception);
     Py_VISIT(f->callbacks);
@@ -75,6 +83,7 @@ static int future_traverse(FutureObject *f, visitproc visit, void *arg)
 
 static int future_clear(FutureObject *f)
 {
+    Py_CLEAR(f->raw);
     Py_CLEAR(f->result);
     Py_CLEAR(f->exception);
     Py_CLEAR(f->callbacks);
@@ -117,6 +126,7 @@ void gf_future_force(FutureObject *f, int state, int failed)
 {
     gf_fut_force(f->h, state, failed);
     f->final = (state == ST_FINISHED || state == ST_CANCELLED_AND_NOTIFIED) ? state : 0;
+    f->seen = state;   /* as the stdlib's setter: nobody is told */
 }
 
 void gf_log_current_exception(const char *fmt, PyObject *arg)
@@ -188,6 +198,83 @@ static int notify_py_waiters(FutureObject *f, const char *method)
     return 0;
 }
 
+static PyObject *get_condition(FutureObject *f, void *c);
+
+/* Process futures: asks Go, once, to hear of what happens to f. Unless Go
+ * is past f's last notification, Go stores f as the owner word and holds a
+ * reference, given back by the service thread after it delivers
+ * (procpool.c); from then on every later change reaches publish(). Returns
+ * whether f is done. */
+static int arm(FutureObject *f)
+{
+    if (f->armed)
+        return gf_fut_state(f->h) >= ST_CANCELLED;
+    f->armed = 1;
+    int rc = gf_fut_add_listener(f->h, (uintptr_t)f);
+    if (rc & GF_LISTEN_STORED)
+        Py_INCREF(f);   /* Go's reference (ownership: see gofutures.h) */
+    /* Read after asking: if Go stored f, whatever happens from now on
+     * reaches publish(); if not, this state is final. No protocol waiter
+     * exists yet to be told of the past. */
+    f->seen = gf_fut_state(f->h);
+    return (rc & GF_LISTEN_DONE) != 0;
+}
+
+/* Publishes Go's state of a process future to the stdlib's protocol: the
+ * waiters in _waiters are told of a move to FINISHED or
+ * CANCELLED_AND_NOTIFIED, and *notify is set when the future became done
+ * (the caller then notify_all()s the condition). Called with the condition
+ * held (when it exists) by a thread that does not otherwise hold it: the
+ * service thread's delivery. So a thread that holds the condition sees the
+ * protocol's state stay put, as the stdlib's wait() relies on (it reads
+ * _state twice). Returns 0, or -1 with an exception set (a waiter raised). */
+static int publish(FutureObject *f, int *notify)
+{
+    int s = gf_fut_state(f->h);
+    int old = f->seen;
+    if (s == old)
+        return 0;
+    f->seen = s;
+    if (s >= ST_CANCELLED && old < ST_CANCELLED)
+        *notify = 1;
+    if (s == ST_FINISHED)
+        return notify_py_waiters(f, gf_fut_failed(f->h) ? "add_exception" : "add_result");
+    if (s == ST_CANCELLED_AND_NOTIFIED)
+        return notify_py_waiters(f, "add_cancelled");
+    return 0;
+}
+
+/* The state that _state shows. For an armed process future, a done state
+ * only once it is published (until then it still looks pending or
+ * running, as the stdlib's future does until its management thread sets
+ * the result); PENDING and RUNNING notify nobody, so Go's own is shown. */
+static int protocol_state(FutureObject *f)
+{
+    int s = state_of(f);
+    if (!f->remote || !f->armed || s < ST_CANCELLED)
+        return s;
+    if (f->seen >= ST_CANCELLED)
+        return f->seen;
+    return s == ST_CANCELLED ? ST_PENDING : ST_RUNNING;
+}
+
+/* Logs the error a done-callback raised, as the stdlib's _invoke_callbacks
+ * does. Its line names the future's result type ("returned int"), which the
+ * stdlib knows because its management thread unpickled the result: a
+ * process future's is decoded first, so the log line is the stdlib's (a
+ * failure to decode fails the future and is not this log line's business). */
+static void log_callback_error(FutureObject *f)
+{
+    if (f->remote && f->decode != DEC_DONE) {
+        PyObject *t, *v, *tb;
+        PyErr_Fetch(&t, &v, &tb);
+        if (gf_future_materialize(f) < 0)
+            PyErr_Clear();
+        PyErr_Restore(t, v, tb);
+    }
+    gf_log_current_exception("exception calling callback for %r", (PyObject *)f);
+}
+
 /* Runs the done-callbacks once, as _invoke_callbacks does: an Exception is
  * logged and the next callback runs; a BaseException propagates. The list
  * is dropped afterwards (a done future runs new callbacks at once). */
@@ -204,7 +291,7 @@ static int invoke_callbacks(FutureObject *f)
         if (r) {
             Py_DECREF(r);
         } else if (PyErr_ExceptionMatches(PyExc_Exception)) {
-            gf_log_current_exception("exception calling callback for %r", (PyObject *)f);
+            log_callback_error(f);
         } else {
             Py_DECREF(cbs);
             return -1;
@@ -245,11 +332,22 @@ int gf_future_finish(FutureObject *f, PyObject *result, PyObject *exc)
         Py_XSETREF(f->exception, Py_NewRef(exc));
     else
         Py_XSETREF(f->result, Py_NewRef(result));
+    /* A process future finished here, by hand or by the submit that could
+     * not pickle its call: this value is the result, and Go's reference
+     * (if it holds one) comes back now; the pool finds no owner left. */
+    PyObject *owned = NULL;
+    if (f->remote) {
+        f->seen = ST_FINISHED;
+        f->decode = DEC_DONE;
+        Py_CLEAR(f->raw);
+        owned = (PyObject *)gf_fut_take_owner(f->h);
+    }
     int rc = notify_py_waiters(f, exc ? "add_exception" : "add_result");
     cond_exit(f, taken, 1);
-    if (rc < 0)
-        return -1;
-    return invoke_callbacks(f);
+    if (rc == 0)
+        rc = invoke_callbacks(f);
+    Py_XDECREF(owned);   /* the caller holds its own reference to f */
+    return rc;
 }
 
 /* Runs, on a Python thread, what a completion made by Go without the GIL
@@ -257,14 +355,11 @@ int gf_future_finish(FutureObject *f, PyObject *result, PyObject *exc)
  * logged (there is no caller to raise them to). */
 void gf_future_deliver(FutureObject *f)
 {
-    int st = state_of(f);
+    /* Go is done with the task, so its state is final (done) here. */
     int taken = cond_enter(f);
-    int rc = taken < 0 ? -1 : 0;
-    if (rc == 0 && st == ST_CANCELLED_AND_NOTIFIED)
-        rc = notify_py_waiters(f, "add_cancelled");
-    else if (rc == 0 && st == ST_FINISHED)
-        rc = notify_py_waiters(f, gf_fut_failed(f->h) ? "add_exception" : "add_result");
-    cond_exit(f, taken, 1);
+    int notify = 0;
+    int rc = taken < 0 ? -1 : publish(f, &notify);
+    cond_exit(f, taken, notify);
     if (rc == 0)
         rc = invoke_callbacks(f);
     if (rc < 0)
@@ -280,6 +375,8 @@ int gf_future_cancel(FutureObject *f)
     if (taken < 0)
         return -1;
     int rc = gf_fut_cancel(f->h);
+    if (f->remote && rc == 2)
+        f->seen = ST_CANCELLED;   /* under the condition, as publish() */
     cond_exit(f, taken, rc == 2);
     if (rc == 0)
         return 0;
@@ -297,6 +394,8 @@ int gf_future_set_running(FutureObject *f)
     if (taken < 0)
         return -1;
     int rc = gf_fut_set_running(f->h);
+    if (f->remote && rc >= 0)
+        f->seen = gf_fut_state(f->h);   /* told just below */
     if (rc == 0 && notify_py_waiters(f, "add_cancelled") < 0) {
         cond_exit(f, taken, 0);
         return -1;
@@ -330,51 +429,141 @@ static PyObject *raise_stored(PyObject *exc)
 
 static int has_exception(FutureObject *f)
 {
-    if (f->remote && !f->result && !f->exception)
-        return gf_fut_failed(f->h);   /* still bytes in Go: Go knows */
+    if (f->remote && f->decode != DEC_DONE)
+        return gf_fut_failed(f->h);   /* still bytes: Go knows */
     return f->exception && f->exception != Py_None;
 }
 
 int gf_future_failed(FutureObject *f) { return has_exception(f); }
 
-/* Decodes a process pool's result bytes, held in Go, into f->result or
- * f->exception: once, by whichever Python thread first needs them. The
- * payload's first byte says what the rest is (core.Tag*). If the bytes
- * cannot be unpickled, the future fails with BrokenProcessPool and the
- * pool breaks, as the stdlib's result handler does. Returns 0, or -1 with
- * an exception set (only for an internal error). */
+/* Wakes the threads waiting for a decode to end (wait_decoded). An error
+ * already set is kept; one from taking the condition (a signal handler's)
+ * is returned instead (-1): the waiters recheck on their own anyway. */
+static int wake_decoders(FutureObject *f)
+{
+    if (!f->condition)
+        return 0;   /* nobody waits: a waiter makes the condition first */
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    int taken = cond_enter(f);
+    if (taken < 0) {
+        Py_XDECREF(t); Py_XDECREF(v); Py_XDECREF(tb);
+        return -1;
+    }
+    cond_exit(f, taken, 1);
+    PyErr_Restore(t, v, tb);
+    return 0;
+}
+
+/* Waits, on the condition, until no other thread decodes f. The wait is
+ * sliced, so a waker that failed to take the condition costs a slice, not
+ * a hang. 0, or -1 with an exception set (Ctrl-C). */
+static int wait_decoded(FutureObject *f)
+{
+    PyObject *c = get_condition(f, NULL);
+    if (!c)
+        return -1;
+    int taken = cond_enter(f);
+    int rc = taken < 0 ? -1 : 0;
+    while (rc == 0 && f->decode == DEC_BUSY) {
+        PyObject *r = PyObject_CallMethod(c, "wait", "d", 0.05);
+        if (r)
+            Py_DECREF(r);
+        else
+            rc = -1;
+    }
+    if (taken > 0) {
+        /* release() keeps an exception that is set (cond_exit) */
+        cond_exit(f, taken, 0);
+    }
+    Py_DECREF(c);
+    return rc;
+}
+
+/* Decodes a process pool's result bytes into f->result or f->exception:
+ * once, by the first Python thread that needs them, while any other waits
+ * for it. The payload's first byte says what the rest is (core.Tag*). If
+ * the bytes cannot be unpickled, the future fails with BrokenProcessPool
+ * and the pool breaks, as the stdlib's result handler does. Returns 0, or
+ * -1 with an exception set (an internal error, Ctrl-C while waiting, or a
+ * re-entry from the thread that is decoding); no byte is lost then: the
+ * next call tries again. */
 int gf_future_materialize(FutureObject *f)
 {
-    if (!f->remote || f->result || f->exception || state_of(f) != ST_FINISHED)
+    if (!f->remote || f->decode == DEC_DONE || state_of(f) != ST_FINISHED)
         return 0;
-    /* Both Go calls are made without releasing the GIL: no other thread can
-     * take the payload in between. */
-    int64_t n = gf_fut_payload_len(f->h);
-    if (n <= 0)
-        return 0;
-    PyObject *raw = PyBytes_FromStringAndSize(NULL, n);
-    if (!raw)
-        return -1;
-    gf_fut_take_payload(f->h, PyBytes_AS_STRING(raw), n);
-    PyObject *pool = f->pool;   /* kept until decoded */
-    f->pool = NULL;
-    PyObject *val = gf_procpool_decode(raw, pool, f);
-    Py_DECREF(raw);
-    if (!val) {
-        Py_XDECREF(pool);
-        return -1;
+    unsigned long me = PyThread_get_thread_ident();
+    while (f->decode == DEC_BUSY) {
+        if (f->decoder == me) {
+            /* Unpickling the result asked for the result (a __reduce__ or
+             * __setstate__ calling back): the stdlib would wait for ever. */
+            PyErr_SetString(PyExc_RuntimeError,
+                            "the result of this future is read while it is being unpickled");
+            return -1;
+        }
+        if (wait_decoded(f) < 0)
+            return -1;
     }
-    /* Unpickling runs Python code and may let another thread in: the first
-     * value stored wins. */
-    if (!f->result && !f->exception) {
+    if (f->decode == DEC_DONE)
+        return 0;
+    /* DEC_IN_GO: this thread decodes. Claimed while holding the GIL, with
+     * no release since the check above. */
+    f->decode = DEC_BUSY;
+    f->decoder = me;
+    if (!f->raw) {
+        /* Both Go calls are made without releasing the GIL: no other
+         * thread can take the payload in between. */
+        int64_t n = gf_fut_payload_len(f->h);
+        f->raw = PyBytes_FromStringAndSize(NULL, n > 0 ? n : 0);
+        if (!f->raw) {
+            f->decode = DEC_IN_GO;
+            wake_decoders(f);
+            return -1;
+        }
+        if (n > 0)
+            gf_fut_take_payload(f->h, PyBytes_AS_STRING(f->raw), n);
+    }
+    PyObject *val = NULL;
+    if (PyBytes_GET_SIZE(f->raw) > 0) {
+        /* Unpickling runs Python code and may let other threads in: they
+         * find DEC_BUSY and wait. */
+        PyObject *raw = Py_NewRef(f->raw);
+        val = gf_procpool_decode(raw, f->pool, f);
+        Py_DECREF(raw);
+        if (!val) {
+            f->decode = DEC_IN_GO;   /* f->raw is kept for the next try */
+            wake_decoders(f);
+            return -1;
+        }
+    }
+    /* A value stored by hand meanwhile (_result/_exception setters, which
+     * end the decode) wins. */
+    if (f->decode == DEC_BUSY && val) {
         if (gf_fut_failed(f->h))
-            f->exception = Py_NewRef(val);
+            Py_XSETREF(f->exception, Py_NewRef(val));
         else
-            f->result = Py_NewRef(val);
+            Py_XSETREF(f->result, Py_NewRef(val));
     }
-    Py_DECREF(val);
-    Py_XDECREF(pool);
-    return 0;
+    Py_XDECREF(val);
+    f->decode = DEC_DONE;
+    Py_CLEAR(f->raw);
+    Py_CLEAR(f->pool);
+    return wake_decoders(f);
+}
+
+/* A value set by hand (the stdlib's _result/_exception) ends any decode:
+ * the bytes, wherever they are, are dropped. */
+static void end_decode(FutureObject *f)
+{
+    if (!f->remote || f->decode == DEC_DONE)
+        return;
+    int busy = f->decode == DEC_BUSY;
+    f->decode = DEC_DONE;
+    Py_CLEAR(f->raw);
+    if (!busy)
+        gf_fut_take_payload(f->h, NULL, 0);   /* forgets Go's copy */
+    wake_decoders(f);
+    PyErr_Clear();
 }
 
 
@@ -494,24 +683,20 @@ static PyObject *future_exception(FutureObject *f, PyObject *args, PyObject *kw)
     return result_or_exception(f, timeout, 0);
 }
 
-/* A process future is completed by Go without the GIL: whoever will need a
- * Python thread at completion (done-callbacks, stdlib-protocol waiters)
- * registers f as the owner, and the pool's service thread delivers. Go
- * then holds one reference to f, given back with the delivery. Returns 1
- * if f is already done, 0 otherwise. */
-static int add_listener(FutureObject *f)
+/* Whether f is done, for add_done_callback: a process future is armed
+ * first (its callbacks are run by the service thread, arm()). */
+static int done_for_callback(FutureObject *f)
 {
-    int rc = gf_fut_add_listener(f->h, f->remote ? (uintptr_t)f : 0);
-    if (rc == 2)
-        Py_INCREF(f);   /* Go's reference, released by gf_future_deliver's caller */
-    return rc == 1;
+    if (f->remote)
+        return arm(f);
+    return state_of(f) >= ST_CANCELLED;
 }
 
 static PyObject *future_add_done_callback(FutureObject *f, PyObject *fn)
 {
     if (gf_fork_guard() < 0)
         return NULL;
-    if (!add_listener(f)) {
+    if (!done_for_callback(f)) {
         /* Still pending: Go now knows that callbacks wait on this future. */
         if (!f->callbacks && !(f->callbacks = PyList_New(0)))
             return NULL;
@@ -523,7 +708,7 @@ static PyObject *future_add_done_callback(FutureObject *f, PyObject *fn)
     if (r)
         Py_DECREF(r);
     else if (PyErr_ExceptionMatches(PyExc_Exception))
-        gf_log_current_exception("exception calling callback for %r", (PyObject *)f);
+        log_callback_error(f);
     else
         return NULL;
     Py_RETURN_NONE;
@@ -562,14 +747,17 @@ static PyObject *future_repr(FutureObject *f)
 {
     if (gf_fork_guard() < 0)
         return NULL;
-    if (f->remote && gf_future_materialize(f) < 0)
-        return NULL;
     PyObject *name = PyObject_GetAttrString((PyObject *)Py_TYPE(f), "__name__");
     if (!name)
         return NULL;
     int st = state_of(f);
     PyObject *r;
-    if (st == ST_FINISHED) {
+    if (st == ST_FINISHED && f->remote && f->decode != DEC_DONE) {
+        /* A repr never unpickles (that runs the result's code and may break
+         * the pool): the type is not known yet. */
+        r = PyUnicode_FromFormat("<%U at %p state=%s %s (not yet unpickled)>", name, f,
+                                 state_desc[st], gf_fut_failed(f->h) ? "raised" : "returned");
+    } else if (st == ST_FINISHED) {
         int raised = f->exception && PyObject_IsTrue(f->exception) > 0;
         PyObject *val = raised ? f->exception : (f->result ? f->result : Py_None);
         r = PyUnicode_FromFormat("<%U at %p state=%s %s %s>", name, f, state_desc[st],
@@ -587,7 +775,7 @@ static PyObject *get_state(FutureObject *f, void *c)
 {
     if (gf_fork_guard() < 0)
         return NULL;
-    return Py_NewRef(gf_state_str[state_of(f)]);
+    return Py_NewRef(gf_state_str[protocol_state(f)]);
 }
 
 static int set_state(FutureObject *f, PyObject *v, void *c)
@@ -620,6 +808,9 @@ static PyObject *get_result(FutureObject *f, void *c)
 
 static int set_result_attr(FutureObject *f, PyObject *v, void *c)
 {
+    if (gf_fork_guard() < 0)
+        return -1;
+    end_decode(f);
     Py_XSETREF(f->result, Py_XNewRef(v));
     return 0;
 }
@@ -635,6 +826,7 @@ static int set_exception_attr(FutureObject *f, PyObject *v, void *c)
 {
     if (gf_fork_guard() < 0)
         return -1;
+    end_decode(f);
     Py_XSETREF(f->exception, Py_XNewRef(v));
     gf_future_force(f, state_of(f), has_exception(f));
     return 0;
@@ -642,6 +834,8 @@ static int set_exception_attr(FutureObject *f, PyObject *v, void *c)
 
 static PyObject *get_condition(FutureObject *f, void *c)
 {
+    if (f->remote && !gf_forked)
+        arm(f);   /* before anyone can hold it: see publish() */
     if (!f->condition) {
         f->condition = PyObject_CallNoArgs(gf_threading_Condition);
         if (!f->condition)
@@ -652,8 +846,8 @@ static PyObject *get_condition(FutureObject *f, void *c)
 
 static PyObject *get_waiters(FutureObject *f, void *c)
 {
-    if (f->remote && !f->waiters)
-        add_listener(f);
+    if (f->remote && !gf_forked)
+        arm(f);
     if (!f->waiters && !(f->waiters = PyList_New(0)))
         return NULL;
     return Py_NewRef(f->waiters);

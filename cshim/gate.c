@@ -41,7 +41,7 @@ int gf_gate_enter(GfGate *g)
     int r = gf_block(gf_gate_acquire, g->h, g->timeout_ns);
     if (r == 0)
         PyErr_Format(gf_TimeoutError, "no room for a new task: %zd pending after %S s",
-                     g->max, g->timeout);
+                     g->max, g->timeout ? g->timeout : Py_None);
     return r == 1 ? 0 : -1;
 }
 

@@ -17,6 +17,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include "libgofutures.h"
+#include "abi.h"   /* pybind/abi.h: constants shared with Go, defined once */
 
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
@@ -25,6 +26,8 @@ static inline PyObject *Py_XNewRef(PyObject *o) { Py_XINCREF(o); return o; }
 
 /* Future states: the values of core.State. */
 enum { ST_PENDING, ST_RUNNING, ST_CANCELLED, ST_CANCELLED_AND_NOTIFIED, ST_FINISHED };
+/* Where a process future's result is (FutureObject.decode). */
+enum { DEC_IN_GO, DEC_BUSY, DEC_DONE };
 /* Waiter outcomes: core.Outcome. */
 enum { OUT_RESULT, OUT_EXCEPTION, OUT_CANCELLED };
 /* Wait kinds: core.WaitKind. */
@@ -42,10 +45,30 @@ typedef struct {
     PyObject *weakreflist;
     /* The call a thread pool runs for this future; cleared once run. */
     PyObject *fn, *args, *kwargs;
-    /* Process pools: the Go future may hold the result as pickled bytes
-     * (remote = 1) until a Python thread asks for it; pool is the ProcPool
-     * object that made it (to break it if the bytes cannot be decoded). */
+    /* Process pools (remote = 1): Go completes the future without the GIL.
+     *
+     * The result stays pickled in Go until a Python thread needs it; decode
+     * says where it is: DEC_IN_GO (bytes in Go, or in raw after a failed
+     * attempt), DEC_BUSY (the thread `decoder` is unpickling raw; others
+     * wait on the condition), DEC_DONE (result/exception hold it). pool is
+     * the ProcPool that made the future (to break it if the bytes cannot be
+     * decoded), kept until decoded.
+     *
+     * armed: the C side has asked Go to hear of the completion (the first
+     * add_done_callback, _condition or _waiters): unless Go had finished
+     * already, Go then holds one reference to this object (its owner word)
+     * and gives it back with an EvDeliver to the pool's service thread when
+     * it is done with the task. seen is the state last published to the
+     * stdlib's protocol (_state, _waiters, _condition): it changes only
+     * under the condition, together with the waiters' notification, so a
+     * reader holding the condition never sees a state its waiters were not
+     * told of (future.c: publish). */
     int remote;
+    int armed;
+    int seen;
+    int decode;
+    unsigned long decoder;
+    PyObject *raw;
     PyObject *pool;
     /* ST_FINISHED or ST_CANCELLED_AND_NOTIFIED once seen: those states only
      * change through the _state setter (gf_future_force), so a done future

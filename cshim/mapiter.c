@@ -24,6 +24,7 @@
  * discarded).
  */
 #include "gofutures.h"
+#include "guard.h"
 
 typedef struct {
     PyObject_HEAD
@@ -31,7 +32,7 @@ typedef struct {
     Py_ssize_t pos;      /* next to yield */
     double end_time;     /* monotonic seconds, < 0: none */
     int started;         /* next() was called */
-    int running;         /* inside next(): as a generator, refuses next()/close() */
+    GfGuard guard;       /* as a generator: no next()/close() inside next() (guard.h) */
     int buffered;        /* made with a buffersize */
     /* Buffered mode, while there is input left (NULL otherwise): */
     PyObject *args;      /* the zip of the input; NULL once exhausted */
@@ -160,7 +161,7 @@ PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     it->pos = 0;
     it->end_time = end_time;
     it->started = 0;
-    it->running = 0;
+    it->guard = (GfGuard){0, 0};
     it->buffered = nargs == 6;
     /* more == 1 only in buffered mode: the input has items left to submit. */
     it->args = more ? Py_NewRef(zip) : NULL;
@@ -235,22 +236,15 @@ static PyObject *mi_next_body(MapIterObject *it);
 
 /* next() runs arbitrary code (the input's next(), submit(), which may wait
  * for room, result()): like a generator, the iterator refuses to be
- * re-entered or closed meanwhile, from this thread or another. */
-static int refuse_if_running(MapIterObject *it)
-{
-    if (!it->running)
-        return 0;
-    PyErr_SetString(PyExc_ValueError, "generator already executing");
-    return -1;
-}
-
+ * re-entered or closed meanwhile, from this thread or another (guard.h). */
 static PyObject *mi_next(MapIterObject *it)
 {
-    if (refuse_if_running(it) < 0)
+    if (gf_guard_enter(&it->guard) <= 0)
         return NULL;
-    it->running = 1;
+    Py_INCREF(it);   /* no dealloc or tp_clear under a running next() */
     PyObject *r = mi_next_body(it);
-    it->running = 0;
+    gf_guard_leave(&it->guard);
+    Py_DECREF(it);
     return r;
 }
 
@@ -288,11 +282,17 @@ static PyObject *mi_next_body(MapIterObject *it)
     return r;
 }
 
+/* Busy while it cancels (cancel() runs callbacks), as a generator is while
+ * its finally clause runs inside close(). */
 static PyObject *mi_close(MapIterObject *it, PyObject *unused)
 {
-    if (refuse_if_running(it) < 0)
+    int r = gf_guard_close(&it->guard);
+    if (r < 0)
         return NULL;
-    mi_stop(it);
+    if (r > 0) {
+        mi_stop(it);
+        gf_guard_leave(&it->guard);
+    }
     Py_RETURN_NONE;
 }
 

@@ -6,6 +6,7 @@
 #include "gofutures.h"
 #include "fork.h"
 #include <pthread.h>
+#include <signal.h>
 
 PyObject *gf_CancelledError, *gf_TimeoutError, *gf_InvalidStateError;
 PyObject *gf_BrokenThreadPool, *gf_LOGGER, *gf_DoneAndNotDone;
@@ -20,10 +21,52 @@ int gf_interpreter_shutdown;
 
 int gf_mapiter_init(PyObject *base_module);
 
+/* The signal dispositions of the process before the Go runtime started
+ * (it starts while the shared object loads, and installs its own handler
+ * for SIGSEGV, SIGBUS, SIGFPE, SIGPIPE and SIGURG). A constructor of
+ * priority 101 runs before the Go archive's unprioritised one in the same
+ * object. go_handler: Go's one signal trampoline, seen at module init. */
+static struct sigaction pre_go[NSIG];
+static void *go_handler;
+
+__attribute__((constructor(101))) static void save_pre_go_signals(void)
+{
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sigaction(sig, NULL, &pre_go[sig]) != 0)
+            pre_go[sig].sa_handler = SIG_DFL;
+}
+
 /* Set in a child forked after this module was loaded (see fork.h). An
- * atfork handler may only do async-signal-safe work: it stores a flag. */
+ * atfork handler may only do async-signal-safe work: it stores a flag and
+ * calls sigaction.
+ * No Go thread exists in the child, so Go's handler cannot handle a signal
+ * there: a segfault would spin in it (needm -> lockextra) instead of killing
+ * the process. Every signal still on Go's handler gets back what it had
+ * before Go loaded: the child's dispositions are those of a plain CPython's
+ * child (SIGPIPE ignored, faulthandler's handlers if it was enabled first). */
 volatile int gf_forked;
-static void mark_forked_child(void) { gf_forked = 1; }
+static void mark_forked_child(void)
+{
+    gf_forked = 1;
+    if (!go_handler)
+        return;
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction cur;
+        if (sigaction(sig, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+            (void *)cur.sa_sigaction == go_handler)
+            sigaction(sig, &pre_go[sig], NULL);
+    }
+}
+
+/* Go's handler, if Go replaced the pre-Go SIGSEGV disposition (the child
+ * handler above compares against it). */
+static void note_go_handler(void)
+{
+    struct sigaction cur;
+    if (sigaction(SIGSEGV, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+        (void *)cur.sa_sigaction != (void *)pre_go[SIGSEGV].sa_sigaction)
+        go_handler = (void *)cur.sa_sigaction;
+}
 
 static PyObject *forked(PyObject *m, PyObject *unused)
 {
@@ -116,6 +159,7 @@ PyMODINIT_FUNC PyInit__gofutures(void)
         goto fail;
     if (gf_fork_guard() < 0)   /* loaded before a fork, imported again in the child */
         goto fail;
+    note_go_handler();
     if (pthread_atfork(NULL, NULL, mark_forked_child) != 0) {
         PyErr_SetString(PyExc_OSError, "pthread_atfork failed");
         goto fail;

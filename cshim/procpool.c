@@ -143,7 +143,10 @@ PyObject *gf_procpool_decode(PyObject *raw, PyObject *pool, FutureObject *f)
     Py_XDECREF(text);
     if (!e)
         return NULL;
-    gf_future_force(f, ST_FINISHED, 1);
+    /* Go's failed flag only: the state stays FINISHED, and what the stdlib's
+     * protocol has seen is left to publish() (gf_future_force would mark
+     * it seen, and its waiters would never be told). */
+    gf_fut_force(f->h, ST_FINISHED, 1);
     if (pool && Py_IS_TYPE(pool, &GfProcPool_Type))
         gf_proc_break(((ProcPoolObject *)pool)->ph);
     return e;
@@ -175,6 +178,7 @@ static int pp_traverse(ProcPoolObject *p, visitproc visit, void *arg)
 {
     Py_VISIT(p->ctl);
     Py_VISIT(p->processes);
+    Py_VISIT(p->gate.timeout);
     return 0;
 }
 
@@ -182,6 +186,7 @@ static int pp_clear(ProcPoolObject *p)
 {
     Py_CLEAR(p->ctl);
     Py_CLEAR(p->processes);
+    Py_CLEAR(p->gate.timeout);
     return 0;
 }
 

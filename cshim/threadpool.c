@@ -106,12 +106,14 @@ static void release_tasks(uintptr_t *ts, int64_t n, int how)
 static int pool_traverse(PoolObject *p, visitproc visit, void *arg)
 {
     Py_VISIT(p->spawn);
+    Py_VISIT(p->gate.timeout);   /* pending_timeout as given: any object */
     return 0;
 }
 
 static int pool_clear(PoolObject *p)
 {
     Py_CLEAR(p->spawn);
+    Py_CLEAR(p->gate.timeout);
     return 0;
 }
 
@@ -178,7 +180,7 @@ static PyObject *pool_submit(PoolObject *p, PyObject *const *args, Py_ssize_t na
                 goto fail;
     }
     Py_INCREF(f);   /* the queue's reference, handed to Go as a word */
-    int rc = gf_pool_submit(p->ph, (uintptr_t)f);
+    int rc = gf_pool_submit(p->ph, (uintptr_t)f, f->h);
     if (rc < 0) {
         Py_DECREF(f);
         if (rc == -2)
@@ -265,19 +267,22 @@ static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
     int64_t held_since = gf_now_ns();
     int prev = TASK_NONE;   /* the last task's outcome, not yet reported */
     for (;;) {
-        /* Consecutive ready tasks run without giving the GIL back. */
-        uintptr_t t = gf_pool_try_next(ph, wh, prev);
+        /* Consecutive ready tasks run without giving the GIL back; with
+         * none, this worker is idle before the GIL is released. */
+        uintptr_t t;
+        int st = gf_pool_next_or_park(ph, wh, prev, &t);
         prev = TASK_NONE;
-        if (!t) {
-            int st;
-            while ((st = gf_pool_next_or_park(ph, wh, TASK_NONE, &t)) == 0) {
+        if (st == 0) {
+            do {
                 Py_BEGIN_ALLOW_THREADS
                 gf_sem_wait(&sem, -1);   /* until a submit, shutdown or exit */
                 Py_END_ALLOW_THREADS
-            }
+            } while ((st = gf_pool_next_or_park(ph, wh, TASK_NONE, &t)) == 0);
             held_since = gf_now_ns();
             if (st < 0)
                 break;
+        } else if (st < 0) {
+            break;
         } else if (gf_now_ns() - held_since > switch_ns) {
             PyObject *r = PyObject_CallNoArgs(switch_point);   /* may hand the GIL over */
             if (r)
@@ -287,6 +292,8 @@ static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
             held_since = gf_now_ns();
         }
         prev = run_task((FutureObject *)t);
+        if (st == 2)
+            prev = TASK_NONE;   /* cancelled in the queue: counted when cancel() ran */
     }
     gf_pool_worker_free(wh);   /* not idle any more: nothing posts sem */
     sem_destroy(&sem);
@@ -338,6 +345,8 @@ static PyObject *pool_counts(PoolObject *p, PyObject *unused)
 
 static PyObject *pool_stats_id(PoolObject *p, PyObject *unused)
 {
+    if (gf_fork_guard() < 0)   /* a pool from before fork(): Go may hang here */
+        return NULL;
     return PyLong_FromLongLong(gf_pool_stats_id(p->ph));
 }
 

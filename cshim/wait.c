@@ -9,6 +9,7 @@
  */
 #include "gofutures.h"
 #include "fork.h"
+#include "guard.h"
 #include <math.h>
 
 /* ---- Bridge: a stdlib-protocol waiter that reports to a Go waiter ------ */
@@ -342,9 +343,10 @@ out:
 
 typedef struct {
     PyObject_HEAD
+    GfGuard guard;       /* busy: a next() or close() runs; closed: ended */
     PyObject *fs;        /* the argument, until the first next() */
     PyObject *timeout;
-    int state;           /* 0 not started, 1 running, 2 exhausted */
+    int started;         /* the first next() registered the waiter */
     double end_time;     /* monotonic seconds; < 0: no timeout */
     Reg reg;
     PyObject *ready;     /* futures to yield, in order */
@@ -363,7 +365,8 @@ PyObject *gf_as_completed(PyObject *mod, PyObject *args, PyObject *kwargs)
         return NULL;
     it->fs = Py_NewRef(fs);
     it->timeout = Py_NewRef(timeout);
-    it->state = 0;
+    it->guard = (GfGuard){0, 0};
+    it->started = 0;
     it->end_time = -1;
     memset(&it->reg, 0, sizeof(it->reg));
     it->ready = NULL;
@@ -373,9 +376,15 @@ PyObject *gf_as_completed(PyObject *mod, PyObject *args, PyObject *kwargs)
     return (PyObject *)it;
 }
 
-static void ac_finish(AsCompletedObject *it)
+/* Frees what an iteration holds: the Go waiter (unregistered from every
+ * future), the bridges, the futures. Only under the guard's busy flag, by
+ * the one next() or close() that owns the iterator at that moment (freeing
+ * runs Python code -- a foreign future's _condition and _waiters -- which
+ * may release the GIL: another thread's next() or close() then gets the
+ * generator's ValueError, as while a generator runs its finally clause).
+ * Idempotent. */
+static void ac_free(AsCompletedObject *it)
 {
-    it->state = 2;
     reg_close(&it->reg);
     Py_CLEAR(it->ready);
     Py_CLEAR(it->fs);
@@ -401,6 +410,7 @@ static int ac_start(AsCompletedObject *it)
     if (reg_open(&it->reg, it->fs, WK_AS_COMPLETED, NULL) < 0)
         return -1;
     Py_CLEAR(it->fs);
+    it->started = 1;   /* registered: a later next() does not register again */
     it->ready = PyList_New(0);
     if (!it->ready)
         return -1;
@@ -415,15 +425,34 @@ static int ac_start(AsCompletedObject *it)
             it->pending++;
         }
     }
-    it->state = 1;
     return 0;
 }
 
+static PyObject *ac_next_body(AsCompletedObject *it);
+
+/* As a generator's next(): refused while another next() or close() runs
+ * (ValueError), StopIteration once closed. The body may release the GIL and
+ * run Python code; whatever ends the iteration meanwhile (the body itself,
+ * or a tp_clear, which cannot happen while we hold our reference) only sets
+ * closed, and the Go waiter is freed here, before the guard is left. */
 static PyObject *ac_next(AsCompletedObject *it)
 {
-    if (it->state == 2)
+    if (gf_guard_enter(&it->guard) <= 0)
         return NULL;
-    if (it->state == 0 && ac_start(it) < 0)
+    Py_INCREF(it);   /* no dealloc or tp_clear under a running next() */
+    PyObject *r = ac_next_body(it);
+    if (it->guard.closed)
+        ac_free(it);
+    gf_guard_leave(&it->guard);
+    Py_DECREF(it);
+    return r;
+}
+
+/* Runs under the guard; on StopIteration or an error it sets closed
+ * (ac_next frees). */
+static PyObject *ac_next_body(AsCompletedObject *it)
+{
+    if (!it->started && ac_start(it) < 0)
         goto fail;
     if (gf_fork_guard() < 0)   /* an iterator started before fork() */
         goto fail;
@@ -437,10 +466,8 @@ static PyObject *ac_next(AsCompletedObject *it)
             it->ready_pos++;
             return f;
         }
-        if (it->pending == 0) {
-            ac_finish(it);
-            return NULL;
-        }
+        if (it->pending == 0)
+            goto fail;   /* exhausted: StopIteration */
         int64_t ns = GF_NO_TIMEOUT;
         if (it->end_time >= 0) {
             double rem = it->end_time - gf_now_ns() / 1e9;
@@ -476,14 +503,21 @@ static PyObject *ac_next(AsCompletedObject *it)
         }
     }
 fail:
-    ac_finish(it);
+    it->guard.closed = 1;
     return NULL;
 }
 
+/* As a generator's close(): refused while a next() runs, from another
+ * thread or from code that next() runs; a no-op once closed. */
 static PyObject *ac_close(AsCompletedObject *it, PyObject *unused)
 {
-    if (it->state != 2)
-        ac_finish(it);
+    int r = gf_guard_close(&it->guard);
+    if (r < 0)
+        return NULL;
+    if (r > 0) {
+        ac_free(it);
+        gf_guard_leave(&it->guard);
+    }
     Py_RETURN_NONE;
 }
 
@@ -497,10 +531,15 @@ static int ac_traverse(AsCompletedObject *it, visitproc visit, void *arg)
     return 0;
 }
 
+/* The cycle collector's clear and dealloc. A running next() holds a
+ * reference, so neither runs under one; should it, the Go waiter is left
+ * for that next() to free (gf_guard_close_later), never freed under it. */
 static int ac_clear(AsCompletedObject *it)
 {
-    if (it->state != 2)
-        ac_finish(it);
+    if (gf_guard_close_later(&it->guard)) {
+        ac_free(it);
+        gf_guard_leave(&it->guard);
+    }
     Py_CLEAR(it->timeout);
     return 0;
 }

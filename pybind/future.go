@@ -10,6 +10,7 @@ package main
 
 /*
 #include <stdint.h>
+#include "abi.h"
 */
 import "C"
 
@@ -94,28 +95,31 @@ func gf_fut_force(h C.uintptr_t, state C.int, failed C.int) {
 	fut(h).Force(core.State(state), failed != 0)
 }
 
-// gf_fut_add_listener returns 1 if the future is done already, 2 if it
-// stored owner (the caller then gives the owner one reference, which
-// whoever takes the owner back releases), 0 otherwise.
+// gf_fut_add_listener stores owner (core.Future.AddListener) and returns a
+// bit set: GF_LISTEN_DONE if the future is done, GF_LISTEN_STORED if owner
+// was stored (the caller then gives the owner one reference, which whoever
+// takes the owner back releases).
 //
 //export gf_fut_add_listener
 func gf_fut_add_listener(h C.uintptr_t, owner C.uintptr_t) C.int {
 	done, stored := fut(h).AddListener(uintptr(owner))
-	switch {
-	case done:
-		return 1
-	case stored:
-		return 2
+	var r C.int
+	if done {
+		r |= C.GF_LISTEN_DONE
 	}
-	return 0
+	if stored {
+		r |= C.GF_LISTEN_STORED
+	}
+	return r
 }
 
-// gf_fut_take_owner_if_final returns the stored owner word once the future
-// is FINISHED or CANCELLED_AND_NOTIFIED (and forgets it), else 0.
+// gf_fut_take_owner returns the stored owner word (and forgets it), or 0 if
+// none is stored: the C side takes it back when it finishes a process
+// future itself, so that the pool's later release finds nothing to deliver.
 //
-//export gf_fut_take_owner_if_final
-func gf_fut_take_owner_if_final(h C.uintptr_t) C.uintptr_t {
-	return C.uintptr_t(fut(h).TakeOwnerIfFinal())
+//export gf_fut_take_owner
+func gf_fut_take_owner(h C.uintptr_t) C.uintptr_t {
+	return C.uintptr_t(fut(h).TakeOwner())
 }
 
 // gf_fut_payload_len returns the size of a process result not yet taken.

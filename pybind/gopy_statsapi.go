@@ -14,7 +14,9 @@ package main
 
 // #define Py_LIMITED_API // need full API for PyRun*
 #include <Python.h>
-typedef uint8_t bool;
+#if !defined(bool) && !(defined(__STDC_VERSION__) && __STDC_VERSION__ > 201710L)
+typedef uint8_t bool;   // before C23 only: there bool is a keyword (regen.py)
+#endif
 // static inline is trick for avoiding need for extra .c file
 // the following are used for build value -- switch on reflect.Kind
 // or the types equivalent
@@ -1477,8 +1479,7 @@ func statsapi_Snapshot_RunMax_Set(handle CGoHandle, val C.longlong) {
 
 //export statsapi_Read
 func statsapi_Read(id C.longlong) CGoHandle {
-	_saved_thread := C.PyEval_SaveThread()
-	defer C.PyEval_RestoreThread(_saved_thread)
+	// GIL kept (pybind/gopy/regen.py): no thread-state switch inside a Go frame
 	cret := statsapi.Read(int64(id))
 
 	return handleFromPtr_statsapi_Snapshot(&cret)
@@ -1488,8 +1489,7 @@ func statsapi_Read(id C.longlong) CGoHandle {
 
 //export statsapi_LivePools
 func statsapi_LivePools() CGoHandle {
-	_saved_thread := C.PyEval_SaveThread()
-	defer C.PyEval_RestoreThread(_saved_thread)
+	// GIL kept (pybind/gopy/regen.py): no thread-state switch inside a Go frame
 	cret := statsapi.LivePools()
 
 	return handleFromPtr_Slice_int64(&cret)
@@ -1497,8 +1497,7 @@ func statsapi_LivePools() CGoHandle {
 
 //export statsapi_SetName
 func statsapi_SetName(id C.longlong, name *C.char, goRun C.char) {
-	_saved_thread := C.PyEval_SaveThread()
-	defer C.PyEval_RestoreThread(_saved_thread)
+	// GIL kept (pybind/gopy/regen.py): no thread-state switch inside a Go frame
 	if boolPyToGo(goRun) {
 		go statsapi.SetName(int64(id), C.GoString(name))
 	} else {

@@ -10,7 +10,6 @@ import (
 	"unsafe"
 
 	"github.com/gofutures/gofutures/core"
-	"github.com/gofutures/gofutures/core/stats"
 )
 
 func pool(h C.uintptr_t) *core.ThreadPool { return handleValue(h).(*core.ThreadPool) }
@@ -28,13 +27,13 @@ func gf_pool_free(ph C.uintptr_t) {
 	freeHandle(ph)
 }
 
-// gf_pool_submit queues a task word (the C side's owned reference). It
-// returns 0, 1 when the caller must start a worker thread, -1 after
-// shutdown, -2 when broken (the task was not queued).
+// gf_pool_submit queues a task word (the C side's owned reference) whose
+// future is fh. It returns 0, 1 when the caller must start a worker thread,
+// -1 after shutdown, -2 when broken (the task was not queued).
 //
 //export gf_pool_submit
-func gf_pool_submit(ph C.uintptr_t, task C.uintptr_t) C.int {
-	return submitResult(pool(ph).Submit(core.Task(task)))
+func gf_pool_submit(ph C.uintptr_t, task C.uintptr_t, fh C.uintptr_t) C.int {
+	return submitResult(pool(ph).Submit(core.Task(task), fut(fh)))
 }
 
 // submitResult is a pool submit's outcome as the C side reads it: 1 when
@@ -57,16 +56,6 @@ func gf_pool_spawn_failed(ph C.uintptr_t) { pool(ph).SpawnFailed() }
 
 //export gf_pool_worker_free
 func gf_pool_worker_free(wh C.uintptr_t) { freeHandle(wh) }
-
-// gf_pool_try_next pops a task without blocking. prev reports how the
-// worker's previous task ended (0 none/already reported, 1 result,
-// 2 exception, 3 cancelled before it ran), for the pool's statistics.
-//
-//export gf_pool_try_next
-func gf_pool_try_next(ph C.uintptr_t, wh C.uintptr_t, prev C.int) C.uintptr_t {
-	t, _ := pool(ph).TryNext(handleValue(wh).(*core.Worker), stats.Outcome(prev))
-	return C.uintptr_t(t)
-}
 
 //export gf_pool_worker_exited
 func gf_pool_worker_exited(ph C.uintptr_t) { pool(ph).WorkerExited() }

@@ -58,18 +58,26 @@ func gf_waiter_wait(wh C.uintptr_t, timeoutNs C.int64_t) C.int {
 	return 0
 }
 
-// gf_waiter_take copies the members notified since the last take into out
-// (room for capacity entries; a waiter never holds more than its member
-// count) and returns how many.
+// gf_waiter_take copies the members notified since the last take into out,
+// at most capacity of them (the rest stay for the next take), and returns
+// how many. The Go waiter counts each member once, so a caller with room for
+// all its members gets every one.
 //
 //export gf_waiter_take
 func gf_waiter_take(wh C.uintptr_t, out *C.int64_t, capacity C.int64_t) C.int64_t {
-	idx := waiter(wh).Take()
-	dst := unsafe.Slice(out, int(capacity))
-	for i, v := range idx {
-		dst[i] = C.int64_t(v)
+	if capacity <= 0 {
+		return 0
 	}
-	return C.int64_t(len(idx))
+	return C.int64_t(takeInto(waiter(wh), unsafe.Slice((*int64)(unsafe.Pointer(out)), int(capacity))))
+}
+
+// takeInto takes at most len(dst) members of w into dst; returns how many.
+func takeInto(w *core.Waiter, dst []int64) int {
+	idx := w.TakeAtMost(len(dst))
+	for i, v := range idx {
+		dst[i] = int64(v)
+	}
+	return len(idx)
 }
 
 //export gf_waiter_free

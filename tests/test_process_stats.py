@@ -14,8 +14,13 @@ def test_exact_counts_with_failures_and_cancellations():
     ex.submit(T.sleep_then, 0, 1.0)   # holds the only worker
     fs = [ex.submit(T.raise_value_error, "x") if i in bad else ex.submit(T.square, i)
           for i in range(n)]
+    before = ex.stats()
     cancelled = [f for f in fs[30:] if f.cancel()]
     assert cancelled   # queued behind the first task, so cancellable
+    # counted as cancelled once cancel() returns, not when a worker gets to them
+    now = ex.stats()
+    assert now.cancelled - before.cancelled == len(cancelled)
+    assert before.queued - now.queued >= len(cancelled)
     ex.shutdown(wait=True)
     s = ex.stats()
     done_ok = sum(1 for f in fs if not f.cancelled() and f.exception() is None) + 1

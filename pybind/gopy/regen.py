@@ -16,8 +16,9 @@ The generated files are post-processed in fixed ways (see fix_*): no
 build-machine paths or libpython link in the #cgo lines (setup.py passes
 the interpreter's include directory), no second func main, a build tag
 (gofutures_gopy, set by setup.py) so that `go vet/test ./...` need no
-Python headers, the export header is gofutures' own, and the wrappers
-import without chdir().
+Python headers, the export header is gofutures' own, the wrappers
+import without chdir(), gopy's `bool` typedef only before C23, no GIL
+release inside Go frames, and no C function enters Go in a forked child.
 
 The tools are pinned here and built into a cache directory on first use:
 gopy from the Go module proxy, with golang.org/x/tools raised to v0.30.0
@@ -88,14 +89,57 @@ def fix_go(s):
     # pybind already has the package's func main.
     s, n = re.subn(r"// main doesn't do anything[^\n]*\nfunc main\(\) \{\s*\}\n", "", s)
     assert n == 1, "func main not found"
+    # C23 (GCC 15+'s default) makes bool a keyword: gopy's typedef is then
+    # an error. Keep it (same type as before) only where bool is a free name.
+    s, n = re.subn(r"^typedef uint8_t bool;$",
+                   "#if !defined(bool) && !(defined(__STDC_VERSION__) && __STDC_VERSION__ > 201710L)\n"
+                   "typedef uint8_t bool;   // before C23 only: there bool is a keyword (regen.py)\n"
+                   "#endif", s, flags=re.M)
+    assert n == 1, "bool typedef not found"
+    # gopy releases the GIL around each package function, inside the Go
+    # frame of the exported function. A thread that retakes it during
+    # interpreter finalization is ended by CPython (pthread_exit on 3.9-3.13)
+    # through Go frames, which Go does not survive. These statistics calls
+    # are short and never block, so they keep the GIL: no thread-state
+    # switch happens inside Go.
+    s, n = re.subn(r"^\t_saved_thread := C\.PyEval_SaveThread\(\)\n\tdefer C\.PyEval_RestoreThread\(_saved_thread\)$",
+                   "\t// GIL kept (pybind/gopy/regen.py): no thread-state switch inside a Go frame", s, flags=re.M)
+    assert n >= 1 and "PyEval_SaveThread" not in s and "PyEval_RestoreThread" not in s, \
+        "GIL release not found or not all removed"
     # Built only by setup.py (go build -tags gofutures_gopy, with Python.h's
     # directory in CGO_CFLAGS), so that go vet/test ./... need no Python headers.
     return "//go:build gofutures_gopy\n\n" + s
 
 
+FORK_GUARD_C = r"""
+/* Fork guard (added by pybind/gopy/regen.py). In a child forked after the
+ * Go engine was loaded, a call into Go may hang for ever (cshim/fork.h), so
+ * no function of this module enters Go there: DecRef and IncRef (called by
+ * the wrappers' __del__ and copies) do nothing, the Go objects being the
+ * parent's garbage; every other function raises RuntimeError. */
+extern volatile int gf_forked;   /* cshim/module.c, set by pthread_atfork */
+#define GF_GOPY_FORKED_NOOP() do { if (gf_forked) Py_RETURN_NONE; } while (0)
+#define GF_GOPY_FORK_GUARD() do { \
+        if (gf_forked) { \
+            PyErr_SetString(PyExc_RuntimeError, \
+                            "gofutures statistics cannot be read in a process forked after the " \
+                            "Go engine was loaded (the Go engine does not survive fork)"); \
+            return NULL; \
+        } \
+    } while (0)
+"""
+
+
 def fix_c(s):
-    s, n = re.subn(r'#include "%s_go.h"' % NAME, '#include "libgofutures.h"  /* the one export header */', s)
+    s, n = re.subn(r'#include "%s_go.h"' % NAME,
+                   lambda m: '#include "libgofutures.h"  /* the one export header */\n' + FORK_GUARD_C, s)
     assert n == 1
+    # Every wrapper calls Go: each checks the fork guard first.
+    def guard(m):
+        noop = m.group(2) in ("DecRef", "IncRef")
+        return m.group(1) + ("    GF_GOPY_FORKED_NOOP();\n" if noop else "    GF_GOPY_FORK_GUARD();\n")
+    s, n = re.subn(r"^(PyObject \*\n_wrap__%s_(\w+)\([^\n]*\)\n\{\n)" % NAME, guard, s, flags=re.M)
+    assert n == s.count("(PyCFunction) _wrap__%s_" % NAME) and n > 0, "wrappers not all guarded"
     return s
 
 

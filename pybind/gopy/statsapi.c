@@ -39,12 +39,30 @@ typedef enum _PyBindGenWrapperFlags {
 
 
 #include "libgofutures.h"  /* the one export header */
+
+/* Fork guard (added by pybind/gopy/regen.py). In a child forked after the
+ * Go engine was loaded, a call into Go may hang for ever (cshim/fork.h), so
+ * no function of this module enters Go there: DecRef and IncRef (called by
+ * the wrappers' __del__ and copies) do nothing, the Go objects being the
+ * parent's garbage; every other function raises RuntimeError. */
+extern volatile int gf_forked;   /* cshim/module.c, set by pthread_atfork */
+#define GF_GOPY_FORKED_NOOP() do { if (gf_forked) Py_RETURN_NONE; } while (0)
+#define GF_GOPY_FORK_GUARD() do { \
+        if (gf_forked) { \
+            PyErr_SetString(PyExc_RuntimeError, \
+                            "gofutures statistics cannot be read in a process forked after the " \
+                            "Go engine was loaded (the Go engine does not survive fork)"); \
+            return NULL; \
+        } \
+    } while (0)
+
 /* --- module functions --- */
 
 
 PyObject *
 _wrap__statsapi_GoPyInit(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
 
     GoPyInit();
@@ -58,6 +76,7 @@ PyObject * _wrap__statsapi_GoPyInit(PyObject *PYBINDGEN_UNUSED(_args), PyObject 
 PyObject *
 _wrap__statsapi_DecRef(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORKED_NOOP();
     PyObject *py_retval;
     int64_t handle;
     const char *keywords[] = {"handle", NULL};
@@ -76,6 +95,7 @@ PyObject * _wrap__statsapi_DecRef(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *
 PyObject *
 _wrap__statsapi_IncRef(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORKED_NOOP();
     PyObject *py_retval;
     int64_t handle;
     const char *keywords[] = {"handle", NULL};
@@ -94,6 +114,7 @@ PyObject * _wrap__statsapi_IncRef(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *
 PyObject *
 _wrap__statsapi_NumHandles(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
 
@@ -107,6 +128,7 @@ PyObject * _wrap__statsapi_NumHandles(PyObject *PYBINDGEN_UNUSED(_args), PyObjec
 PyObject *
 _wrap__statsapi_Slice_bool_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -120,6 +142,7 @@ PyObject * _wrap__statsapi_Slice_bool_CTor(PyObject *PYBINDGEN_UNUSED(_args), Py
 PyObject *
 _wrap__statsapi_Slice_bool_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -138,6 +161,7 @@ PyObject * _wrap__statsapi_Slice_bool_len(PyObject * PYBINDGEN_UNUSED(dummy), Py
 PyObject *
 _wrap__statsapi_Slice_bool_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     bool retval;
     int64_t handle;
@@ -157,6 +181,7 @@ PyObject * _wrap__statsapi_Slice_bool_elem(PyObject * PYBINDGEN_UNUSED(dummy), P
 PyObject *
 _wrap__statsapi_Slice_bool_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -177,6 +202,7 @@ PyObject * _wrap__statsapi_Slice_bool_subslice(PyObject * PYBINDGEN_UNUSED(dummy
 PyObject *
 _wrap__statsapi_Slice_bool_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -199,6 +225,7 @@ PyObject * _wrap__statsapi_Slice_bool_set(PyObject * PYBINDGEN_UNUSED(dummy), Py
 PyObject *
 _wrap__statsapi_Slice_bool_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     bool value;
@@ -220,6 +247,7 @@ PyObject * _wrap__statsapi_Slice_bool_append(PyObject * PYBINDGEN_UNUSED(dummy),
 PyObject *
 _wrap__statsapi_Slice_byte_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -233,6 +261,7 @@ PyObject * _wrap__statsapi_Slice_byte_CTor(PyObject *PYBINDGEN_UNUSED(_args), Py
 PyObject *
 _wrap__statsapi_Slice_byte_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -251,6 +280,7 @@ PyObject * _wrap__statsapi_Slice_byte_len(PyObject * PYBINDGEN_UNUSED(dummy), Py
 PyObject *
 _wrap__statsapi_Slice_byte_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     uint8_t retval;
     int64_t handle;
@@ -270,6 +300,7 @@ PyObject * _wrap__statsapi_Slice_byte_elem(PyObject * PYBINDGEN_UNUSED(dummy), P
 PyObject *
 _wrap__statsapi_Slice_byte_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -290,6 +321,7 @@ PyObject * _wrap__statsapi_Slice_byte_subslice(PyObject * PYBINDGEN_UNUSED(dummy
 PyObject *
 _wrap__statsapi_Slice_byte_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -314,6 +346,7 @@ PyObject * _wrap__statsapi_Slice_byte_set(PyObject * PYBINDGEN_UNUSED(dummy), Py
 PyObject *
 _wrap__statsapi_Slice_byte_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int value;
@@ -337,6 +370,7 @@ PyObject * _wrap__statsapi_Slice_byte_append(PyObject * PYBINDGEN_UNUSED(dummy),
 PyObject *
 _wrap__statsapi_Slice_byte_from_bytes(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     PyObject *o;
@@ -355,6 +389,7 @@ PyObject * _wrap__statsapi_Slice_byte_from_bytes(PyObject * PYBINDGEN_UNUSED(dum
 PyObject *
 _wrap__statsapi_Slice_byte_to_bytes(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     PyObject *retval;
     int64_t handle;
@@ -373,6 +408,7 @@ PyObject * _wrap__statsapi_Slice_byte_to_bytes(PyObject * PYBINDGEN_UNUSED(dummy
 PyObject *
 _wrap__statsapi_Slice_error_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -386,6 +422,7 @@ PyObject * _wrap__statsapi_Slice_error_CTor(PyObject *PYBINDGEN_UNUSED(_args), P
 PyObject *
 _wrap__statsapi_Slice_error_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -404,6 +441,7 @@ PyObject * _wrap__statsapi_Slice_error_len(PyObject * PYBINDGEN_UNUSED(dummy), P
 PyObject *
 _wrap__statsapi_Slice_error_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     char *retval;
     int64_t handle;
@@ -423,6 +461,7 @@ PyObject * _wrap__statsapi_Slice_error_elem(PyObject * PYBINDGEN_UNUSED(dummy), 
 PyObject *
 _wrap__statsapi_Slice_error_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -443,6 +482,7 @@ PyObject * _wrap__statsapi_Slice_error_subslice(PyObject * PYBINDGEN_UNUSED(dumm
 PyObject *
 _wrap__statsapi_Slice_error_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -463,6 +503,7 @@ PyObject * _wrap__statsapi_Slice_error_set(PyObject * PYBINDGEN_UNUSED(dummy), P
 PyObject *
 _wrap__statsapi_Slice_error_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     char *value;
@@ -482,6 +523,7 @@ PyObject * _wrap__statsapi_Slice_error_append(PyObject * PYBINDGEN_UNUSED(dummy)
 PyObject *
 _wrap__statsapi_Slice_float32_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -495,6 +537,7 @@ PyObject * _wrap__statsapi_Slice_float32_CTor(PyObject *PYBINDGEN_UNUSED(_args),
 PyObject *
 _wrap__statsapi_Slice_float32_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -513,6 +556,7 @@ PyObject * _wrap__statsapi_Slice_float32_len(PyObject * PYBINDGEN_UNUSED(dummy),
 PyObject *
 _wrap__statsapi_Slice_float32_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     float retval;
     int64_t handle;
@@ -532,6 +576,7 @@ PyObject * _wrap__statsapi_Slice_float32_elem(PyObject * PYBINDGEN_UNUSED(dummy)
 PyObject *
 _wrap__statsapi_Slice_float32_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -552,6 +597,7 @@ PyObject * _wrap__statsapi_Slice_float32_subslice(PyObject * PYBINDGEN_UNUSED(du
 PyObject *
 _wrap__statsapi_Slice_float32_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -572,6 +618,7 @@ PyObject * _wrap__statsapi_Slice_float32_set(PyObject * PYBINDGEN_UNUSED(dummy),
 PyObject *
 _wrap__statsapi_Slice_float32_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     float value;
@@ -591,6 +638,7 @@ PyObject * _wrap__statsapi_Slice_float32_append(PyObject * PYBINDGEN_UNUSED(dumm
 PyObject *
 _wrap__statsapi_Slice_float64_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -604,6 +652,7 @@ PyObject * _wrap__statsapi_Slice_float64_CTor(PyObject *PYBINDGEN_UNUSED(_args),
 PyObject *
 _wrap__statsapi_Slice_float64_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -622,6 +671,7 @@ PyObject * _wrap__statsapi_Slice_float64_len(PyObject * PYBINDGEN_UNUSED(dummy),
 PyObject *
 _wrap__statsapi_Slice_float64_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     double retval;
     int64_t handle;
@@ -641,6 +691,7 @@ PyObject * _wrap__statsapi_Slice_float64_elem(PyObject * PYBINDGEN_UNUSED(dummy)
 PyObject *
 _wrap__statsapi_Slice_float64_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -661,6 +712,7 @@ PyObject * _wrap__statsapi_Slice_float64_subslice(PyObject * PYBINDGEN_UNUSED(du
 PyObject *
 _wrap__statsapi_Slice_float64_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -681,6 +733,7 @@ PyObject * _wrap__statsapi_Slice_float64_set(PyObject * PYBINDGEN_UNUSED(dummy),
 PyObject *
 _wrap__statsapi_Slice_float64_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     double value;
@@ -700,6 +753,7 @@ PyObject * _wrap__statsapi_Slice_float64_append(PyObject * PYBINDGEN_UNUSED(dumm
 PyObject *
 _wrap__statsapi_Slice_int_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -713,6 +767,7 @@ PyObject * _wrap__statsapi_Slice_int_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyO
 PyObject *
 _wrap__statsapi_Slice_int_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -731,6 +786,7 @@ PyObject * _wrap__statsapi_Slice_int_len(PyObject * PYBINDGEN_UNUSED(dummy), PyO
 PyObject *
 _wrap__statsapi_Slice_int_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -750,6 +806,7 @@ PyObject * _wrap__statsapi_Slice_int_elem(PyObject * PYBINDGEN_UNUSED(dummy), Py
 PyObject *
 _wrap__statsapi_Slice_int_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -770,6 +827,7 @@ PyObject * _wrap__statsapi_Slice_int_subslice(PyObject * PYBINDGEN_UNUSED(dummy)
 PyObject *
 _wrap__statsapi_Slice_int_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -790,6 +848,7 @@ PyObject * _wrap__statsapi_Slice_int_set(PyObject * PYBINDGEN_UNUSED(dummy), PyO
 PyObject *
 _wrap__statsapi_Slice_int_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t value;
@@ -809,6 +868,7 @@ PyObject * _wrap__statsapi_Slice_int_append(PyObject * PYBINDGEN_UNUSED(dummy), 
 PyObject *
 _wrap__statsapi_Slice_int16_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -822,6 +882,7 @@ PyObject * _wrap__statsapi_Slice_int16_CTor(PyObject *PYBINDGEN_UNUSED(_args), P
 PyObject *
 _wrap__statsapi_Slice_int16_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -840,6 +901,7 @@ PyObject * _wrap__statsapi_Slice_int16_len(PyObject * PYBINDGEN_UNUSED(dummy), P
 PyObject *
 _wrap__statsapi_Slice_int16_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int16_t retval;
     int64_t handle;
@@ -859,6 +921,7 @@ PyObject * _wrap__statsapi_Slice_int16_elem(PyObject * PYBINDGEN_UNUSED(dummy), 
 PyObject *
 _wrap__statsapi_Slice_int16_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -879,6 +942,7 @@ PyObject * _wrap__statsapi_Slice_int16_subslice(PyObject * PYBINDGEN_UNUSED(dumm
 PyObject *
 _wrap__statsapi_Slice_int16_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -903,6 +967,7 @@ PyObject * _wrap__statsapi_Slice_int16_set(PyObject * PYBINDGEN_UNUSED(dummy), P
 PyObject *
 _wrap__statsapi_Slice_int16_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int value;
@@ -926,6 +991,7 @@ PyObject * _wrap__statsapi_Slice_int16_append(PyObject * PYBINDGEN_UNUSED(dummy)
 PyObject *
 _wrap__statsapi_Slice_int32_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -939,6 +1005,7 @@ PyObject * _wrap__statsapi_Slice_int32_CTor(PyObject *PYBINDGEN_UNUSED(_args), P
 PyObject *
 _wrap__statsapi_Slice_int32_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -957,6 +1024,7 @@ PyObject * _wrap__statsapi_Slice_int32_len(PyObject * PYBINDGEN_UNUSED(dummy), P
 PyObject *
 _wrap__statsapi_Slice_int32_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int32_t retval;
     int64_t handle;
@@ -976,6 +1044,7 @@ PyObject * _wrap__statsapi_Slice_int32_elem(PyObject * PYBINDGEN_UNUSED(dummy), 
 PyObject *
 _wrap__statsapi_Slice_int32_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -996,6 +1065,7 @@ PyObject * _wrap__statsapi_Slice_int32_subslice(PyObject * PYBINDGEN_UNUSED(dumm
 PyObject *
 _wrap__statsapi_Slice_int32_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -1016,6 +1086,7 @@ PyObject * _wrap__statsapi_Slice_int32_set(PyObject * PYBINDGEN_UNUSED(dummy), P
 PyObject *
 _wrap__statsapi_Slice_int32_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int32_t value;
@@ -1035,6 +1106,7 @@ PyObject * _wrap__statsapi_Slice_int32_append(PyObject * PYBINDGEN_UNUSED(dummy)
 PyObject *
 _wrap__statsapi_Slice_int64_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -1048,6 +1120,7 @@ PyObject * _wrap__statsapi_Slice_int64_CTor(PyObject *PYBINDGEN_UNUSED(_args), P
 PyObject *
 _wrap__statsapi_Slice_int64_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -1066,6 +1139,7 @@ PyObject * _wrap__statsapi_Slice_int64_len(PyObject * PYBINDGEN_UNUSED(dummy), P
 PyObject *
 _wrap__statsapi_Slice_int64_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -1085,6 +1159,7 @@ PyObject * _wrap__statsapi_Slice_int64_elem(PyObject * PYBINDGEN_UNUSED(dummy), 
 PyObject *
 _wrap__statsapi_Slice_int64_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -1105,6 +1180,7 @@ PyObject * _wrap__statsapi_Slice_int64_subslice(PyObject * PYBINDGEN_UNUSED(dumm
 PyObject *
 _wrap__statsapi_Slice_int64_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -1125,6 +1201,7 @@ PyObject * _wrap__statsapi_Slice_int64_set(PyObject * PYBINDGEN_UNUSED(dummy), P
 PyObject *
 _wrap__statsapi_Slice_int64_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t value;
@@ -1144,6 +1221,7 @@ PyObject * _wrap__statsapi_Slice_int64_append(PyObject * PYBINDGEN_UNUSED(dummy)
 PyObject *
 _wrap__statsapi_Slice_int8_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -1157,6 +1235,7 @@ PyObject * _wrap__statsapi_Slice_int8_CTor(PyObject *PYBINDGEN_UNUSED(_args), Py
 PyObject *
 _wrap__statsapi_Slice_int8_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -1175,6 +1254,7 @@ PyObject * _wrap__statsapi_Slice_int8_len(PyObject * PYBINDGEN_UNUSED(dummy), Py
 PyObject *
 _wrap__statsapi_Slice_int8_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int8_t retval;
     int64_t handle;
@@ -1194,6 +1274,7 @@ PyObject * _wrap__statsapi_Slice_int8_elem(PyObject * PYBINDGEN_UNUSED(dummy), P
 PyObject *
 _wrap__statsapi_Slice_int8_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -1214,6 +1295,7 @@ PyObject * _wrap__statsapi_Slice_int8_subslice(PyObject * PYBINDGEN_UNUSED(dummy
 PyObject *
 _wrap__statsapi_Slice_int8_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -1238,6 +1320,7 @@ PyObject * _wrap__statsapi_Slice_int8_set(PyObject * PYBINDGEN_UNUSED(dummy), Py
 PyObject *
 _wrap__statsapi_Slice_int8_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int value;
@@ -1261,6 +1344,7 @@ PyObject * _wrap__statsapi_Slice_int8_append(PyObject * PYBINDGEN_UNUSED(dummy),
 PyObject *
 _wrap__statsapi_Slice_rune_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -1274,6 +1358,7 @@ PyObject * _wrap__statsapi_Slice_rune_CTor(PyObject *PYBINDGEN_UNUSED(_args), Py
 PyObject *
 _wrap__statsapi_Slice_rune_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -1292,6 +1377,7 @@ PyObject * _wrap__statsapi_Slice_rune_len(PyObject * PYBINDGEN_UNUSED(dummy), Py
 PyObject *
 _wrap__statsapi_Slice_rune_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int32_t retval;
     int64_t handle;
@@ -1311,6 +1397,7 @@ PyObject * _wrap__statsapi_Slice_rune_elem(PyObject * PYBINDGEN_UNUSED(dummy), P
 PyObject *
 _wrap__statsapi_Slice_rune_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -1331,6 +1418,7 @@ PyObject * _wrap__statsapi_Slice_rune_subslice(PyObject * PYBINDGEN_UNUSED(dummy
 PyObject *
 _wrap__statsapi_Slice_rune_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -1351,6 +1439,7 @@ PyObject * _wrap__statsapi_Slice_rune_set(PyObject * PYBINDGEN_UNUSED(dummy), Py
 PyObject *
 _wrap__statsapi_Slice_rune_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int32_t value;
@@ -1370,6 +1459,7 @@ PyObject * _wrap__statsapi_Slice_rune_append(PyObject * PYBINDGEN_UNUSED(dummy),
 PyObject *
 _wrap__statsapi_Slice_string_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -1383,6 +1473,7 @@ PyObject * _wrap__statsapi_Slice_string_CTor(PyObject *PYBINDGEN_UNUSED(_args), 
 PyObject *
 _wrap__statsapi_Slice_string_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -1401,6 +1492,7 @@ PyObject * _wrap__statsapi_Slice_string_len(PyObject * PYBINDGEN_UNUSED(dummy), 
 PyObject *
 _wrap__statsapi_Slice_string_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     char *retval;
     int64_t handle;
@@ -1420,6 +1512,7 @@ PyObject * _wrap__statsapi_Slice_string_elem(PyObject * PYBINDGEN_UNUSED(dummy),
 PyObject *
 _wrap__statsapi_Slice_string_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -1440,6 +1533,7 @@ PyObject * _wrap__statsapi_Slice_string_subslice(PyObject * PYBINDGEN_UNUSED(dum
 PyObject *
 _wrap__statsapi_Slice_string_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -1460,6 +1554,7 @@ PyObject * _wrap__statsapi_Slice_string_set(PyObject * PYBINDGEN_UNUSED(dummy), 
 PyObject *
 _wrap__statsapi_Slice_string_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     char *value;
@@ -1479,6 +1574,7 @@ PyObject * _wrap__statsapi_Slice_string_append(PyObject * PYBINDGEN_UNUSED(dummy
 PyObject *
 _wrap__statsapi_Slice_uint_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -1492,6 +1588,7 @@ PyObject * _wrap__statsapi_Slice_uint_CTor(PyObject *PYBINDGEN_UNUSED(_args), Py
 PyObject *
 _wrap__statsapi_Slice_uint_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -1510,6 +1607,7 @@ PyObject * _wrap__statsapi_Slice_uint_len(PyObject * PYBINDGEN_UNUSED(dummy), Py
 PyObject *
 _wrap__statsapi_Slice_uint_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     uint64_t retval;
     int64_t handle;
@@ -1529,6 +1627,7 @@ PyObject * _wrap__statsapi_Slice_uint_elem(PyObject * PYBINDGEN_UNUSED(dummy), P
 PyObject *
 _wrap__statsapi_Slice_uint_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -1549,6 +1648,7 @@ PyObject * _wrap__statsapi_Slice_uint_subslice(PyObject * PYBINDGEN_UNUSED(dummy
 PyObject *
 _wrap__statsapi_Slice_uint_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -1569,6 +1669,7 @@ PyObject * _wrap__statsapi_Slice_uint_set(PyObject * PYBINDGEN_UNUSED(dummy), Py
 PyObject *
 _wrap__statsapi_Slice_uint_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     uint64_t value;
@@ -1588,6 +1689,7 @@ PyObject * _wrap__statsapi_Slice_uint_append(PyObject * PYBINDGEN_UNUSED(dummy),
 PyObject *
 _wrap__statsapi_Slice_uint16_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -1601,6 +1703,7 @@ PyObject * _wrap__statsapi_Slice_uint16_CTor(PyObject *PYBINDGEN_UNUSED(_args), 
 PyObject *
 _wrap__statsapi_Slice_uint16_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -1619,6 +1722,7 @@ PyObject * _wrap__statsapi_Slice_uint16_len(PyObject * PYBINDGEN_UNUSED(dummy), 
 PyObject *
 _wrap__statsapi_Slice_uint16_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     uint16_t retval;
     int64_t handle;
@@ -1638,6 +1742,7 @@ PyObject * _wrap__statsapi_Slice_uint16_elem(PyObject * PYBINDGEN_UNUSED(dummy),
 PyObject *
 _wrap__statsapi_Slice_uint16_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -1658,6 +1763,7 @@ PyObject * _wrap__statsapi_Slice_uint16_subslice(PyObject * PYBINDGEN_UNUSED(dum
 PyObject *
 _wrap__statsapi_Slice_uint16_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -1682,6 +1788,7 @@ PyObject * _wrap__statsapi_Slice_uint16_set(PyObject * PYBINDGEN_UNUSED(dummy), 
 PyObject *
 _wrap__statsapi_Slice_uint16_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int value;
@@ -1705,6 +1812,7 @@ PyObject * _wrap__statsapi_Slice_uint16_append(PyObject * PYBINDGEN_UNUSED(dummy
 PyObject *
 _wrap__statsapi_Slice_uint32_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -1718,6 +1826,7 @@ PyObject * _wrap__statsapi_Slice_uint32_CTor(PyObject *PYBINDGEN_UNUSED(_args), 
 PyObject *
 _wrap__statsapi_Slice_uint32_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -1736,6 +1845,7 @@ PyObject * _wrap__statsapi_Slice_uint32_len(PyObject * PYBINDGEN_UNUSED(dummy), 
 PyObject *
 _wrap__statsapi_Slice_uint32_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     uint32_t retval;
     int64_t handle;
@@ -1755,6 +1865,7 @@ PyObject * _wrap__statsapi_Slice_uint32_elem(PyObject * PYBINDGEN_UNUSED(dummy),
 PyObject *
 _wrap__statsapi_Slice_uint32_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -1775,6 +1886,7 @@ PyObject * _wrap__statsapi_Slice_uint32_subslice(PyObject * PYBINDGEN_UNUSED(dum
 PyObject *
 _wrap__statsapi_Slice_uint32_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -1795,6 +1907,7 @@ PyObject * _wrap__statsapi_Slice_uint32_set(PyObject * PYBINDGEN_UNUSED(dummy), 
 PyObject *
 _wrap__statsapi_Slice_uint32_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     unsigned int value;
@@ -1814,6 +1927,7 @@ PyObject * _wrap__statsapi_Slice_uint32_append(PyObject * PYBINDGEN_UNUSED(dummy
 PyObject *
 _wrap__statsapi_Slice_uint64_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -1827,6 +1941,7 @@ PyObject * _wrap__statsapi_Slice_uint64_CTor(PyObject *PYBINDGEN_UNUSED(_args), 
 PyObject *
 _wrap__statsapi_Slice_uint64_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -1845,6 +1960,7 @@ PyObject * _wrap__statsapi_Slice_uint64_len(PyObject * PYBINDGEN_UNUSED(dummy), 
 PyObject *
 _wrap__statsapi_Slice_uint64_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     uint64_t retval;
     int64_t handle;
@@ -1864,6 +1980,7 @@ PyObject * _wrap__statsapi_Slice_uint64_elem(PyObject * PYBINDGEN_UNUSED(dummy),
 PyObject *
 _wrap__statsapi_Slice_uint64_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -1884,6 +2001,7 @@ PyObject * _wrap__statsapi_Slice_uint64_subslice(PyObject * PYBINDGEN_UNUSED(dum
 PyObject *
 _wrap__statsapi_Slice_uint64_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -1904,6 +2022,7 @@ PyObject * _wrap__statsapi_Slice_uint64_set(PyObject * PYBINDGEN_UNUSED(dummy), 
 PyObject *
 _wrap__statsapi_Slice_uint64_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     uint64_t value;
@@ -1923,6 +2042,7 @@ PyObject * _wrap__statsapi_Slice_uint64_append(PyObject * PYBINDGEN_UNUSED(dummy
 PyObject *
 _wrap__statsapi_Slice_uint8_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -1936,6 +2056,7 @@ PyObject * _wrap__statsapi_Slice_uint8_CTor(PyObject *PYBINDGEN_UNUSED(_args), P
 PyObject *
 _wrap__statsapi_Slice_uint8_len(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int retval;
     int64_t handle;
@@ -1954,6 +2075,7 @@ PyObject * _wrap__statsapi_Slice_uint8_len(PyObject * PYBINDGEN_UNUSED(dummy), P
 PyObject *
 _wrap__statsapi_Slice_uint8_elem(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     uint8_t retval;
     int64_t handle;
@@ -1973,6 +2095,7 @@ PyObject * _wrap__statsapi_Slice_uint8_elem(PyObject * PYBINDGEN_UNUSED(dummy), 
 PyObject *
 _wrap__statsapi_Slice_uint8_subslice(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -1993,6 +2116,7 @@ PyObject * _wrap__statsapi_Slice_uint8_subslice(PyObject * PYBINDGEN_UNUSED(dumm
 PyObject *
 _wrap__statsapi_Slice_uint8_set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int idx;
@@ -2017,6 +2141,7 @@ PyObject * _wrap__statsapi_Slice_uint8_set(PyObject * PYBINDGEN_UNUSED(dummy), P
 PyObject *
 _wrap__statsapi_Slice_uint8_append(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int value;
@@ -2040,6 +2165,7 @@ PyObject * _wrap__statsapi_Slice_uint8_append(PyObject * PYBINDGEN_UNUSED(dummy)
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_CTor(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -2053,6 +2179,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_CTor(PyObject *PYBINDGEN_UNUSED(_ar
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_ID_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2071,6 +2198,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_ID_Get(PyObject * PYBINDGEN_UNUSED(
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_ID_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2090,6 +2218,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_ID_Set(PyObject * PYBINDGEN_UNUSED(
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_Kind_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     char *retval;
     int64_t handle;
@@ -2108,6 +2237,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_Kind_Get(PyObject * PYBINDGEN_UNUSE
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_Kind_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     char *val;
@@ -2127,6 +2257,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_Kind_Set(PyObject * PYBINDGEN_UNUSE
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_Name_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     char *retval;
     int64_t handle;
@@ -2145,6 +2276,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_Name_Get(PyObject * PYBINDGEN_UNUSE
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_Name_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     char *val;
@@ -2164,6 +2296,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_Name_Set(PyObject * PYBINDGEN_UNUSE
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_Submitted_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2182,6 +2315,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_Submitted_Get(PyObject * PYBINDGEN_
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_Submitted_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2201,6 +2335,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_Submitted_Set(PyObject * PYBINDGEN_
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_Queued_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2219,6 +2354,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_Queued_Get(PyObject * PYBINDGEN_UNU
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_Queued_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2238,6 +2374,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_Queued_Set(PyObject * PYBINDGEN_UNU
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_Running_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2256,6 +2393,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_Running_Get(PyObject * PYBINDGEN_UN
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_Running_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2275,6 +2413,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_Running_Set(PyObject * PYBINDGEN_UN
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_Completed_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2293,6 +2432,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_Completed_Get(PyObject * PYBINDGEN_
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_Completed_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2312,6 +2452,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_Completed_Set(PyObject * PYBINDGEN_
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_Failed_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2330,6 +2471,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_Failed_Get(PyObject * PYBINDGEN_UNU
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_Failed_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2349,6 +2491,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_Failed_Set(PyObject * PYBINDGEN_UNU
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_Cancelled_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2367,6 +2510,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_Cancelled_Get(PyObject * PYBINDGEN_
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_Cancelled_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2386,6 +2530,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_Cancelled_Set(PyObject * PYBINDGEN_
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WorkersAlive_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2404,6 +2549,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WorkersAlive_Get(PyObject * PYBINDG
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WorkersAlive_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2423,6 +2569,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WorkersAlive_Set(PyObject * PYBINDG
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WorkersStarted_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2441,6 +2588,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WorkersStarted_Get(PyObject * PYBIN
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WorkersStarted_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2460,6 +2608,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WorkersStarted_Set(PyObject * PYBIN
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WorkersReplaced_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2478,6 +2627,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WorkersReplaced_Get(PyObject * PYBI
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WorkersReplaced_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2497,6 +2647,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WorkersReplaced_Set(PyObject * PYBI
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WorkersDied_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2515,6 +2666,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WorkersDied_Get(PyObject * PYBINDGE
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WorkersDied_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2534,6 +2686,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WorkersDied_Set(PyObject * PYBINDGE
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_QueueHighWater_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2552,6 +2705,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_QueueHighWater_Get(PyObject * PYBIN
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_QueueHighWater_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2571,6 +2725,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_QueueHighWater_Set(PyObject * PYBIN
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WaitCount_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2589,6 +2744,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WaitCount_Get(PyObject * PYBINDGEN_
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WaitCount_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2608,6 +2764,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WaitCount_Set(PyObject * PYBINDGEN_
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WaitMean_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2626,6 +2783,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WaitMean_Get(PyObject * PYBINDGEN_U
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WaitMean_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2645,6 +2803,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WaitMean_Set(PyObject * PYBINDGEN_U
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WaitP50_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2663,6 +2822,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WaitP50_Get(PyObject * PYBINDGEN_UN
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WaitP50_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2682,6 +2842,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WaitP50_Set(PyObject * PYBINDGEN_UN
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WaitP90_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2700,6 +2861,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WaitP90_Get(PyObject * PYBINDGEN_UN
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WaitP90_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2719,6 +2881,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WaitP90_Set(PyObject * PYBINDGEN_UN
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WaitP99_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2737,6 +2900,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WaitP99_Get(PyObject * PYBINDGEN_UN
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WaitP99_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2756,6 +2920,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WaitP99_Set(PyObject * PYBINDGEN_UN
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WaitMax_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2774,6 +2939,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WaitMax_Get(PyObject * PYBINDGEN_UN
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_WaitMax_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2793,6 +2959,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_WaitMax_Set(PyObject * PYBINDGEN_UN
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_RunCount_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2811,6 +2978,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_RunCount_Get(PyObject * PYBINDGEN_U
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_RunCount_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2830,6 +2998,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_RunCount_Set(PyObject * PYBINDGEN_U
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_RunMean_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2848,6 +3017,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_RunMean_Get(PyObject * PYBINDGEN_UN
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_RunMean_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2867,6 +3037,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_RunMean_Set(PyObject * PYBINDGEN_UN
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_RunP50_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2885,6 +3056,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_RunP50_Get(PyObject * PYBINDGEN_UNU
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_RunP50_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2904,6 +3076,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_RunP50_Set(PyObject * PYBINDGEN_UNU
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_RunP90_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2922,6 +3095,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_RunP90_Get(PyObject * PYBINDGEN_UNU
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_RunP90_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2941,6 +3115,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_RunP90_Set(PyObject * PYBINDGEN_UNU
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_RunP99_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2959,6 +3134,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_RunP99_Get(PyObject * PYBINDGEN_UNU
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_RunP99_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -2978,6 +3154,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_RunP99_Set(PyObject * PYBINDGEN_UNU
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_RunMax_Get(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t handle;
@@ -2996,6 +3173,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_RunMax_Get(PyObject * PYBINDGEN_UNU
 PyObject *
 _wrap__statsapi_statsapi_Snapshot_RunMax_Set(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t handle;
     int64_t val;
@@ -3015,6 +3193,7 @@ PyObject * _wrap__statsapi_statsapi_Snapshot_RunMax_Set(PyObject * PYBINDGEN_UNU
 PyObject *
 _wrap__statsapi_statsapi_Read(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
     int64_t id;
@@ -3036,6 +3215,7 @@ PyObject * _wrap__statsapi_statsapi_Read(PyObject * PYBINDGEN_UNUSED(dummy), PyO
 PyObject *
 _wrap__statsapi_statsapi_LivePools(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t retval;
 
@@ -3052,6 +3232,7 @@ PyObject * _wrap__statsapi_statsapi_LivePools(PyObject *PYBINDGEN_UNUSED(_args),
 PyObject *
 _wrap__statsapi_statsapi_SetName(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
 {
+    GF_GOPY_FORK_GUARD();
     PyObject *py_retval;
     int64_t id;
     char *name;

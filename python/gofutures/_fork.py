@@ -15,7 +15,11 @@ code path may enter Go again:
     ThreadPoolExecutor runs as the stdlib's (it is a subclass of it),
     wait/as_completed are the stdlib's, gofutures.Future is
     concurrent.futures.Future, and interpreter exit does not touch the
-    parent's pools (their worker threads do not exist in the child).
+    parent's pools (their worker threads do not exist in the child);
+  - statistics (executor.stats(), gofutures.stats()) raise RuntimeError:
+    the stdlib's pools keep none, and reading the parent's would enter Go
+    (_stats.py); the gopy module refuses in C, and its wrappers' __del__
+    frees nothing in Go (pybind/gopy/regen.py).
 
 A child forked while the engine was not loaded yet is an ordinary process:
 it loads Go on its own first use and gets the real engine.

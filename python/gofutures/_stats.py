@@ -15,7 +15,18 @@ it out, then as cancelled.
 import weakref
 from dataclasses import dataclass
 
+from . import _fork
+
 __all__ = ("Latency", "PoolStats", "stats")
+
+# In a child forked after the Go engine was loaded, reading statistics
+# would enter Go, which may hang there (_fork.py). Pools made in such a
+# child are the stdlib's, which count nothing; the parent's figures are
+# not the child's. So every reading raises this, as using a pre-fork
+# gofutures object does (cshim/fork.h).
+FORKED_MSG = ("gofutures statistics are not available in a process forked after the Go "
+              "engine was loaded (the engine does not survive fork; pools made here run "
+              "on the stdlib's concurrent.futures, which keeps no statistics)")
 
 # Pool cores whose name Go does not know yet. Naming goes through the gopy
 # module, whose first import costs ~2 ms: it is done when statistics are
@@ -25,6 +36,8 @@ _unnamed = weakref.WeakKeyDictionary()
 
 
 def _api():
+    if _fork.active:
+        raise RuntimeError(FORKED_MSG)
     # Imported on first use: it loads the Go engine (see _ext.py).
     from ._gopy import statsapi
     while _unnamed:
@@ -138,6 +151,15 @@ def pool_stats(stats_id):
     if not s.ID:
         raise LookupError("no live pool with statistics id %d" % stats_id)
     return _convert(s)
+
+
+def executor_stats(core):
+    """executor.stats(): the snapshot of its core's pool. core is None for
+    a pool made in a forked child (the stdlib's); a core made before the
+    fork refuses in C (cshim/fork.h)."""
+    if core is None:
+        raise RuntimeError(FORKED_MSG)
+    return pool_stats(core.stats_id())
 
 
 def live_pools():

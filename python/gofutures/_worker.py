@@ -6,8 +6,9 @@ imports nothing of gofutures' engine.
 
 Frames on both pipes are those of core/frame.go: a 17-byte header
 (>QBQ: length of kind+id+payload, kind, task id) and the payload. The
-parent sends T (a pickle of (fn, args, kwargs or None)) and Q (quit); the
-worker answers each T with R (a pickle of the result) or E (a pickle of the
+worker first sends an empty R for task 0 (ready, after its initializer);
+the parent sends T (a pickle of (fn, args, kwargs or None)) and Q (quit);
+the worker answers each T with R (a pickle of the result) or E (a pickle of the
 exception, which carries its traceback to the parent as the stdlib's
 _ExceptionWithTraceback does).
 """
@@ -126,6 +127,13 @@ def run(task_conn, result_conn, initializer, initargs, close_fds=()):
             return
     reader = _Reader(task_conn.fileno())
     wfd = result_conn.fileno()
+    # Ready: the parent gives this worker tasks only from now on, as the
+    # stdlib's workers take tasks only once started (core/procpool.go,
+    # startLoop). A result frame for task 0, which no task has.
+    try:
+        _send(wfd, _R, 0, b"")
+    except OSError:
+        return  # the parent is gone (EPIPE): nothing to do
     frame = reader.frame
     while True:
         fr = frame()

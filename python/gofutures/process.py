@@ -342,7 +342,7 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         engine (gofutures only): tasks submitted, queued, running, completed,
         failed, cancelled; workers alive, started, replaced, died; the queue's
         high-water mark; queue-wait and run-time percentiles."""
-        return _stats.pool_stats(self._core.stats_id())
+        return _stats.executor_stats(self._core)
 
     def _force_shutdown(self, operation):
         """terminate_workers()/kill_workers(): the stdlib's (3.14) private

@@ -208,7 +208,7 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor, metaclass=_ThreadPoo
     def stats(self):
         """A consistent snapshot of this pool's statistics (gofutures.PoolStats),
         counted by the Go scheduler."""
-        return _stats.pool_stats(self._core.stats_id())
+        return _stats.executor_stats(self._core)
 
     @property
     def _shutdown(self):

@@ -1,6 +1,6 @@
 // Package statsapi is the Python-facing surface of core/stats, made of
 // plain values only so that gopy can generate its bindings (see
-// pybind/gopy/regen.sh). Nothing here is on a task's path: Python calls it
+// pybind/gopy/regen.py). Nothing here is on a task's path: Python calls it
 // to read figures, Go never calls Python.
 package statsapi
 
