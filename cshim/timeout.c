@@ -81,6 +81,11 @@ overflow:
     /* The interpreter's messages, which depend on the version and on
      * whether the timeout is an int. */
     PyErr_Clear();
+#if PY_VERSION_HEX >= 0x030E0000
+    /* 3.14+: one message for ints and floats alike */
+    PyErr_SetString(PyExc_OverflowError, "timestamp out of range for C PyTime_t");
+    return -1;
+#endif
     PyErr_SetString(PyExc_OverflowError, PyLong_Check(timeout) ?
 #if PY_VERSION_HEX >= 0x030D0000
                     "timestamp too large to convert to C PyTime_t"

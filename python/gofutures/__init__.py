@@ -7,6 +7,11 @@ all a program needs.
 
 `import gofutures` does not load the Go engine; the first executor, Future,
 wait() or as_completed() does (see _ext.py).
+
+InterpreterPoolExecutor (3.14+, where the interpreter has subinterpreters)
+is the stdlib's own class, re-exported: its workers each run a
+subinterpreter, which gofutures' extension (one Go runtime, state tied to
+the main interpreter) does not support; see the README.
 """
 from concurrent.futures._base import (
     ALL_COMPLETED,
@@ -19,9 +24,10 @@ from concurrent.futures._base import (
     TimeoutError,
 )
 from concurrent.futures.thread import BrokenThreadPool
+import sys as _sys
 
 from . import _fork  # noqa: F401  (registers the after-fork switch to the stdlib)
-from ._install import install, installed, uninstall
+from ._install import install, installed, uninstall, _interpreter_pool
 from ._stats import Latency, PoolStats, stats
 from ._wait import as_completed, wait
 from .thread import ThreadPoolExecutor
@@ -50,6 +56,14 @@ __all__ = (
 )
 
 
+if _sys.version_info >= (3, 14):
+    try:
+        import _interpreters  # noqa: F401  (a built-in module: cheap)
+        __all__ += ('InterpreterPoolExecutor',)   # as concurrent.futures' __all__
+    except ImportError:
+        pass
+
+
 def __getattr__(name):
     # gofutures.Future is the extension's class: reading it loads the engine.
     if name == "Future":
@@ -58,6 +72,8 @@ def __getattr__(name):
             from concurrent.futures import Future
             return Future
         return _ext.load().Future
+    if name == "InterpreterPoolExecutor" and name in __all__:
+        return _interpreter_pool().InterpreterPoolExecutor
     if name in ("ProcessPoolExecutor", "BrokenProcessPool"):
         # Imported on first use, as concurrent.futures does (multiprocessing).
         from . import process
@@ -66,4 +82,5 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | {"Future", "ProcessPoolExecutor", "BrokenProcessPool"})
+    lazy = {"Future", "ProcessPoolExecutor", "BrokenProcessPool"} | (set(__all__) & {"InterpreterPoolExecutor"})
+    return sorted(set(globals()) | lazy)

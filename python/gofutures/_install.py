@@ -9,10 +9,13 @@ executors return gofutures futures (themselves instances of
 concurrent.futures.Future), and gofutures' wait/as_completed accept both.
 ProcessPoolExecutor is replaced only where gofutures has one (the module
 gofutures.process); otherwise the stdlib's stays. It does not load the Go
-engine.
+engine. InterpreterPoolExecutor (3.14+) stays the stdlib's, and keeps
+working: it subclasses the stdlib's ThreadPoolExecutor (see
+_interpreter_pool()).
 """
 import importlib
 import importlib.util
+import sys
 import threading
 
 _lock = threading.Lock()
@@ -44,12 +47,30 @@ def _targets():
     return targets
 
 
+def _interpreter_pool():
+    """concurrent.futures.interpreter, imported; None where the stdlib has no
+    InterpreterPoolExecutor (before 3.14, or built without subinterpreters).
+    Its class statement subclasses concurrent.futures.thread.ThreadPoolExecutor
+    as the module attribute is when it first runs, and its workers need the
+    stdlib's (WorkerContext, prepare_context): install() imports it before
+    pointing that attribute at gofutures'."""
+    if sys.version_info < (3, 14):
+        return None
+    try:
+        import _interpreters  # noqa: F401
+        from concurrent.futures import interpreter
+    except ImportError:
+        return None
+    return interpreter
+
+
 def install():
     """Make concurrent.futures use gofutures' engine. Idempotent."""
     global _saved
     with _lock:
         if _saved is not None:
             return
+        _interpreter_pool()
         targets = _targets()
         _saved = [(mod, name, mod.__dict__.get(name, _MISSING)) for mod, name, _ in targets]
         for mod, name, new in targets:

@@ -30,6 +30,12 @@ from . import _backpressure, _ext, _fork, _mapbuf, _stats, _worker
 
 _cpu_count = getattr(os, "process_cpu_count", os.cpu_count)
 
+# terminate_workers()/kill_workers()'s operations: the stdlib's names on 3.14+
+# (its tests mock _force_shutdown and compare them), the same strings before.
+_TERMINATE = getattr(_stdlib_process, "_TERMINATE", "terminate")
+_KILL = getattr(_stdlib_process, "_KILL", "kill")
+_FORCE_OPERATIONS = (_TERMINATE, _KILL)
+
 # Live controllers, for interpreter exit.
 _controllers = weakref.WeakSet()
 _global_shutdown = False
@@ -338,14 +344,20 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         high-water mark; queue-wait and run-time percentiles."""
         return _stats.executor_stats(self._core)
 
-    def _force_shutdown(self, kill):
-        processes = dict(self._core.processes)
+    def _force_shutdown(self, operation):
+        """terminate_workers()/kill_workers(): the stdlib's (3.14) private
+        entry point, with its operation names and its ValueError."""
+        if operation not in _FORCE_OPERATIONS:
+            raise ValueError(f"Unsupported operation: {operation!r}")
+        if self._core is None and hasattr(_stdlib_process.ProcessPoolExecutor, "_force_shutdown"):
+            return super()._force_shutdown(operation)   # a forked child's stdlib pool, 3.14+
+        processes = dict(self._core.processes if self._core is not None else self._processes or {})
         self.shutdown(wait=False, cancel_futures=True)
         for p in processes.values():
             try:
                 if not p.is_alive():
                     continue
-                p.kill() if kill else p.terminate()
+                p.kill() if operation == _KILL else p.terminate()
             except (ValueError, ProcessLookupError):
                 continue  # already ended
 
@@ -354,14 +366,14 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         Python 3.14's ProcessPoolExecutor.terminate_workers() does: pending
         work is cancelled, and a call still running fails with
         BrokenProcessPool. The pool is not usable afterwards."""
-        self._force_shutdown(kill=False)
+        return self._force_shutdown(operation=_TERMINATE)
 
     def kill_workers(self):
         """Attempts to kill the executor's workers (SIGKILL), as Python
         3.14's ProcessPoolExecutor.kill_workers() does: pending work is
         cancelled, and a call still running fails with BrokenProcessPool. The
         pool is not usable afterwards."""
-        self._force_shutdown(kill=True)
+        return self._force_shutdown(operation=_KILL)
 
     # The stdlib's introspection attributes, for code that reads them. In a
     # forked child's fallback (self._core is None) they are the stdlib's own

@@ -18,7 +18,7 @@ from concurrent.futures import _base
 from concurrent.futures import thread as _stdlib_thread
 from concurrent.futures.thread import BrokenThreadPool  # noqa: F401  (re-exported)
 
-from . import _backpressure, _ext, _fork, _mapbuf, _stats
+from . import _backpressure, _ext, _fork, _install, _mapbuf, _stats
 
 # Live cores and their worker threads, for interpreter exit.
 _pools = weakref.WeakKeyDictionary()
@@ -109,7 +109,21 @@ class _Spawner:
         self.threads.add(t)
 
 
-class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor):
+class _ThreadPoolType(type):
+    """While install() has made gofutures' class concurrent.futures.ThreadPoolExecutor,
+    the stdlib's own thread pools (InterpreterPoolExecutor on 3.14+, a pool
+    made before install()) are still instances of it, so that checks against
+    that name (asyncio's set_default_executor) keep accepting them."""
+
+    def __instancecheck__(cls, obj):
+        if type.__instancecheck__(cls, obj):
+            return True
+        # The stdlib's class itself (the module attribute is gofutures' then).
+        return (cls is ThreadPoolExecutor and _install.installed()
+                and isinstance(obj, cls.__bases__[0]))
+
+
+class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor, metaclass=_ThreadPoolType):
     """concurrent.futures.ThreadPoolExecutor, scheduled by the Go core."""
 
     _counter = itertools.count().__next__

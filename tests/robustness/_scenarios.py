@@ -91,6 +91,14 @@ def run(path, impl, pool="thread", args=(), env=None, timeout=SCRIPT_TIMEOUT, py
         out, err = p.communicate()
         pytest.fail(f"{impl}/{pool}: scenario hung (> {timeout}s)\nstdout:\n{out}\nstderr:\n{err}")
     leftovers = session_processes(p.pid)
+    # From 3.14 the default start method is forkserver: the workers are the
+    # forkserver's children and end moments after the main process (then are
+    # reparented and reaped). Give them a bounded while before calling them
+    # left behind.
+    deadline = time.monotonic() + 5
+    while leftovers and time.monotonic() < deadline:
+        time.sleep(0.05)
+        leftovers = session_processes(p.pid)
     if leftovers:
         kill_session(p)
         pytest.fail(f"{impl}/{pool}: processes left behind by the scenario: {leftovers}")

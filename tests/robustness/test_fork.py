@@ -114,7 +114,11 @@ def test_fork_like_stdlib(tmp_path, when, pool):
     if stdlib_clean(got):
         assert_clean(got["gofutures"], when)
     assert got["gofutures"].returncode == 0
-    assert got["gofutures"].stdout.count("child status 0") >= 1
+    # From 3.14 (forkserver by default) a child forked while the parent's
+    # pool has workers fails in multiprocessing's own atexit join ("can only
+    # join a child process") on the stdlib too: compare with it there.
+    if sys.version_info < (3, 14) or "child status 0" in got["stdlib"].stdout:
+        assert got["gofutures"].stdout.count("child status 0") >= 1
 
 
 MP = """
