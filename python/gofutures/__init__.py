@@ -48,6 +48,7 @@ __all__ = (
     'stats',
     'PoolStats',
     'Latency',
+    'DaskExecutor',
 )
 
 
@@ -63,8 +64,13 @@ def __getattr__(name):
         # Imported on first use, as concurrent.futures does (multiprocessing).
         from . import process
         return getattr(process, name)
+    if name == "DaskExecutor":
+        # Optional (pip install gofutures[dask]): dask and distributed are
+        # imported here, on first use, never by `import gofutures`.
+        from ._dask import DaskExecutor
+        return DaskExecutor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | {"Future", "ProcessPoolExecutor", "BrokenProcessPool"})
+    return sorted(set(globals()) | {"Future", "ProcessPoolExecutor", "BrokenProcessPool", "DaskExecutor"})
