@@ -1,0 +1,39 @@
+"""One real dask.distributed cluster for the module: a scheduler in this
+process and 2 worker processes (nannies), on loopback only. Skipped when
+distributed is not installed (pip install gofutures[dask])."""
+import logging
+import os
+
+import pytest
+
+pytest.importorskip("distributed")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# The workers (spawned by their nannies) and ProcessPoolExecutor children
+# import cluster_tasks by name.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [HERE, os.environ.get("PYTHONPATH")]))
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    import dask
+    from distributed import Client, LocalCluster
+    # allowed-failures 0: one worker killed mid-task gives KilledWorker at
+    # once (dask's default retries 3 times). worker-saturation 1.0: the
+    # scheduler hands each 1-thread worker one task at a time, so what it
+    # calls processing is what runs.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0,
+                          "distributed.scheduler.worker-saturation": 1.0}):
+        cl = LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
+                          dashboard_address=None, silence_logs=logging.CRITICAL)
+        client = Client(cl, set_as_default=False)
+        try:
+            yield cl, client
+        finally:
+            client.close()
+            cl.close()
+
+
+@pytest.fixture
+def client(cluster):
+    return cluster[1]
