@@ -90,11 +90,10 @@ def main():
     args = ap.parse_args()
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
                       dashboard_address=None, silence_logs=logging.CRITICAL) as cl, \
-            Client(cl, set_as_default=False) as client:
+            Client(cl) as client:   # the default client: distributed.as_completed uses it
         gx, rows = contenders(client, args.n, args.wait_n)
-        for _, _, _, cs in rows:   # warm up: imports, worker caches
-            for _, fn in cs:
-                fn() if fn.__name__.endswith(("submit",)) else None
+        for _, fn in rows[0][3]:   # warm up: imports, function caches on the workers
+            fn()
         print("| workload | contender | median µs/task | gofutures/this (median, range) |")
         print("|---|---|---:|---|")
         for name, count, expect, cs in rows:

@@ -29,7 +29,11 @@ from concurrent.futures import ThreadPoolExecutor as _StdThreadPool
 from concurrent.futures.process import _chain_from_iterable_of_lists, _process_chunk
 from functools import partial
 
-import distributed
+try:
+    import distributed
+except ImportError as e:   # the optional extra is not installed
+    raise ImportError("gofutures.DaskExecutor needs dask.distributed: "
+                      "pip install 'gofutures[dask]' (Python 3.10+)") from e
 
 from . import _backpressure, _mapbuf
 from ._stats import Latency, PoolStats
