@@ -138,6 +138,9 @@ class DaskExecutor(_base.Executor):
         if task_timeout is not None and not task_timeout > 0:
             raise ValueError("task_timeout must be None or > 0")
         if isinstance(client_or_address, distributed.Client):
+            if client_or_address.asynchronous:
+                raise ValueError("DaskExecutor needs a synchronous distributed.Client "
+                                 "(asynchronous=False)")
             self._client, self._owns_client = client_or_address, False
         elif isinstance(client_or_address, str):
             self._client = distributed.Client(client_or_address, set_as_default=False)
