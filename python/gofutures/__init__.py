@@ -49,6 +49,7 @@ __all__ = (
     'PoolStats',
     'Latency',
     'DaskExecutor',
+    'RayExecutor',
 )
 
 
@@ -69,8 +70,12 @@ def __getattr__(name):
         # imported here, on first use, never by `import gofutures`.
         from ._dask import DaskExecutor
         return DaskExecutor
+    if name == "RayExecutor":
+        # Optional (pip install gofutures[ray]), imported on first use.
+        from ._ray import RayExecutor
+        return RayExecutor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | {"Future", "ProcessPoolExecutor", "BrokenProcessPool", "DaskExecutor"})
+    return sorted(set(globals()) | {"Future", "ProcessPoolExecutor", "BrokenProcessPool", "DaskExecutor", "RayExecutor"})

@@ -19,7 +19,6 @@ dask's callback thread and its loop. task_timeout timers are the loop's
 call_later (asyncio's one timer heap).
 """
 import itertools
-import math
 import threading
 import time
 import uuid
@@ -36,6 +35,7 @@ except ImportError as e:   # the optional extra is not installed
                       "pip install 'gofutures[dask]' (Python 3.10+)") from e
 
 from . import _backpressure, _mapbuf
+from ._clusterutil import _get_chunks, _Histogram
 from ._stats import Latency, PoolStats
 
 __all__ = ("DaskExecutor",)
@@ -46,50 +46,6 @@ _OK, _EXC, _CANCELLED, _LOST = range(4)
 # The states in which the scheduler holds a task still to run (not yet a
 # result in memory): what max_pending bounds (see the tests).
 _SCHEDULER_RUN_STATES = ("released", "waiting", "queued", "no-worker", "processing")
-
-
-def _get_chunks(*iterables, chunksize):
-    it = zip(*iterables)
-    while True:
-        chunk = tuple(itertools.islice(it, chunksize))
-        if not chunk:
-            return
-        yield chunk
-
-
-class _Histogram:
-    """Log buckets, 16 per power of two: a percentile is the upper edge of
-    its bucket (within 6.25% above the exact value), capped at the max."""
-    __slots__ = ("buckets", "count", "total", "max")
-
-    def __init__(self):
-        self.buckets = {}
-        self.count = 0
-        self.total = 0.0
-        self.max = 0.0
-
-    def add(self, x):
-        m, e = math.frexp(x) if x > 0 else (0.5, -1074)
-        b = (e, int((m - 0.5) * 32))
-        self.buckets[b] = self.buckets.get(b, 0) + 1
-        self.count += 1
-        self.total += x
-        if x > self.max:
-            self.max = x
-
-    def latency(self):
-        if not self.count:
-            return Latency(0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        items = sorted(self.buckets.items())
-        out = []
-        for q in (0.50, 0.90, 0.99):
-            rank, seen = math.ceil(q * self.count), 0
-            for (e, sub), n in items:
-                seen += n
-                if seen >= rank:
-                    out.append(min(math.ldexp(0.5 + (sub + 1) / 32, e), self.max))
-                    break
-        return Latency(self.count, self.total / self.count, out[0], out[1], out[2], self.max)
 
 
 class _Task:

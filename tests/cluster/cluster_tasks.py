@@ -50,3 +50,27 @@ def report_and_wait(queue_name, event_name, timeout=60):
 def sleep(t):
     time.sleep(t)
     return t
+
+
+# Helpers of the tests (not tasks).
+
+def outcome(f):
+    try:
+        return ("ok", f.result(timeout=60))
+    except Exception as e:
+        return ("exc", type(e), e.args)
+
+
+def drain(it):
+    """The values an iterator yields, then (type, args) of what it raised."""
+    out = []
+    try:
+        for v in it:
+            out.append(v)
+    except Exception as e:
+        out.append((type(e), e.args))
+    return out
+
+
+WORK = [(square, (3,)), (fail, ("value", 1)), (fail, ("key", "k")),
+        (fail, ("zero", 2)), (fail, ("task", 5)), (add, (1, 2)), (square, (-4,))]

@@ -1,12 +1,11 @@
 """One real dask.distributed cluster for the module: a scheduler in this
-process and 2 worker processes (nannies), on loopback only. Skipped when
-distributed is not installed (pip install gofutures[dask])."""
+process and 2 worker processes (nannies), on loopback only; and a local Ray
+instance of 2 CPUs. Each test module skips when its engine is not installed
+(pip install gofutures[dask] / gofutures[ray])."""
 import logging
 import os
 
 import pytest
-
-pytest.importorskip("distributed")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The workers (spawned by their nannies) and ProcessPoolExecutor children
@@ -16,7 +15,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [HERE, os.environ.get("P
 
 @pytest.fixture(scope="module")
 def cluster():
-    import dask
+    dask = pytest.importorskip("dask")
     from distributed import Client, LocalCluster
     # allowed-failures 0: one worker killed mid-task gives KilledWorker at
     # once (dask's default retries 3 times). worker-saturation 1.0: the
@@ -37,3 +36,14 @@ def cluster():
 @pytest.fixture
 def client(cluster):
     return cluster[1]
+
+
+@pytest.fixture(scope="module")
+def ray_instance():
+    ray = pytest.importorskip("ray")
+    # A local instance: raylet and workers on this machine, no dashboard.
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()

@@ -16,19 +16,13 @@ import pytest
 import gofutures
 
 import cluster_tasks as T
+from cluster_tasks import WORK, drain, outcome
 
 distributed = pytest.importorskip("distributed")
 
 
 def uid():
     return uuid.uuid4().hex
-
-
-def outcome(f):
-    try:
-        return ("ok", f.result(timeout=60))
-    except Exception as e:
-        return ("exc", type(e), e.args)
 
 
 def scheduler_states(client, prefix):
@@ -45,21 +39,6 @@ def until(pred, what, limit=30.0):
     while not pred():
         assert time.monotonic() < end, "timed out waiting for " + what
         time.sleep(0.02)
-
-
-def drain(it):
-    """The values an iterator yields, then (type, args) of what it raised."""
-    out = []
-    try:
-        for v in it:
-            out.append(v)
-    except Exception as e:
-        out.append((type(e), e.args))
-    return out
-
-
-WORK = [(T.square, (3,)), (T.fail, ("value", 1)), (T.fail, ("key", "k")),
-        (T.fail, ("zero", 2)), (T.fail, ("task", 5)), (T.add, (1, 2)), (T.square, (-4,))]
 
 
 def test_import_gofutures_does_not_import_dask():
@@ -161,9 +140,10 @@ def test_backpressure_bounds_what_the_scheduler_holds(client):
     th.start()
     started.wait()
     until(lambda: len(submitted) == 3, "3 submits")
-    # The 4th submit is blocked: the scheduler holds 3 of ours, no more.
-    states = scheduler_states(client, dex._prefix)
-    assert len(states) == 3 and th.is_alive()
+    # The 4th submit is blocked: the scheduler holds 3 of ours (once the
+    # client's batched sends arrive), no more.
+    until(lambda: len(scheduler_states(client, dex._prefix)) == 3, "the scheduler to hold 3")
+    assert th.is_alive()
     assert len(submitted) == 3
     distributed.Event(ev, client=client).set()
     th.join(60)
@@ -190,6 +170,7 @@ def test_task_timeout(client):
         assert type(f.exception()) is TimeoutError
         until(lambda: not scheduler_states(client, dex._prefix), "the timed-out key to go")
         distributed.Event(ev, client=client).set()
+    with gofutures.DaskExecutor(client) as dex:   # the cluster carries on
         assert dex.submit(T.square, 4).result(timeout=60) == 16
 
 
