@@ -41,8 +41,15 @@ def client(cluster):
 @pytest.fixture(scope="module")
 def ray_instance():
     ray = pytest.importorskip("ray")
-    # A local instance: raylet and workers on this machine, no dashboard.
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # Ray binds its processes to the host's interface address, not loopback
+    # (seen here: ray.init(_node_ip_address="127.0.0.1") and
+    # RAY_NODE_IP_ADDRESS still give the eth0 address), so these tests are
+    # opt-in where only loopback traffic is allowed.
+    if os.environ.get("GOFUTURES_RAY_TESTS") != "1":
+        pytest.skip("Ray tests are opt-in: GOFUTURES_RAY_TESTS=1 (Ray does not bind to loopback only)")
+    # A local instance on loopback: raylet and workers on this machine, no dashboard.
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             _node_ip_address="127.0.0.1")
     try:
         yield ray
     finally:

@@ -83,6 +83,7 @@ def test_cancel_backpressure_timeout_and_killed_worker(ray_instance):
         f = rex.submit(T.sleep, 30)
         with pytest.raises(TimeoutError, match="task_timeout"):
             f.result(timeout=60)
+    with gofutures.RayExecutor() as rex:   # Ray carries on
         assert rex.submit(T.square, 3).result(timeout=60) == 9
 
 
