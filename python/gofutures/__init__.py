@@ -53,6 +53,8 @@ __all__ = (
     'stats',
     'PoolStats',
     'Latency',
+    'DaskExecutor',
+    'RayExecutor',
 )
 
 
@@ -78,9 +80,19 @@ def __getattr__(name):
         # Imported on first use, as concurrent.futures does (multiprocessing).
         from . import process
         return getattr(process, name)
+    if name == "DaskExecutor":
+        # Optional (pip install gofutures[dask]): dask and distributed are
+        # imported here, on first use, never by `import gofutures`.
+        from ._dask import DaskExecutor
+        return DaskExecutor
+    if name == "RayExecutor":
+        # Optional (pip install gofutures[ray]), imported on first use.
+        from ._ray import RayExecutor
+        return RayExecutor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    lazy = {"Future", "ProcessPoolExecutor", "BrokenProcessPool"} | (set(__all__) & {"InterpreterPoolExecutor"})
+    lazy = {"Future", "ProcessPoolExecutor", "BrokenProcessPool", "DaskExecutor", "RayExecutor"}
+    lazy |= set(__all__) & {"InterpreterPoolExecutor"}
     return sorted(set(globals()) | lazy)

@@ -1,0 +1,49 @@
+"""What DaskExecutor and RayExecutor share (no dask or ray imports here)."""
+import itertools
+import math
+
+from ._stats import Latency
+
+
+def _get_chunks(*iterables, chunksize):
+    it = zip(*iterables)
+    while True:
+        chunk = tuple(itertools.islice(it, chunksize))
+        if not chunk:
+            return
+        yield chunk
+
+
+class _Histogram:
+    """Log buckets, 16 per power of two: a percentile is the upper edge of
+    its bucket (within 6.25% above the exact value), capped at the max."""
+    __slots__ = ("buckets", "count", "total", "max")
+
+    def __init__(self):
+        self.buckets = {}
+        self.count = 0
+        self.total = 0.0
+        self.max = 0.0
+
+    def add(self, x):
+        m, e = math.frexp(x) if x > 0 else (0.5, -1074)
+        b = (e, int((m - 0.5) * 32))
+        self.buckets[b] = self.buckets.get(b, 0) + 1
+        self.count += 1
+        self.total += x
+        if x > self.max:
+            self.max = x
+
+    def latency(self):
+        if not self.count:
+            return Latency(0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        items = sorted(self.buckets.items())
+        out = []
+        for q in (0.50, 0.90, 0.99):
+            rank, seen = math.ceil(q * self.count), 0
+            for (e, sub), n in items:
+                seen += n
+                if seen >= rank:
+                    out.append(min(math.ldexp(0.5 + (sub + 1) / 32, e), self.max))
+                    break
+        return Latency(self.count, self.total / self.count, out[0], out[1], out[2], self.max)

@@ -1,0 +1,230 @@
+"""RayExecutor: the concurrent.futures Executor API over Ray tasks (issue
+17). Imported only when gofutures.RayExecutor is first read.
+
+Each call is one Ray task of one remote trampoline (so any callable works,
+not only functions). Completion comes from Ray itself: ObjectRef.future()
+is completed by Ray's own completion callback, whose done-callback settles
+the gofutures future (in Ray's callback thread). No thread per task; one
+timer thread (a heap) serves every task_timeout.
+"""
+import heapq
+import itertools
+import threading
+import time
+from concurrent.futures import _base
+from concurrent.futures.process import _chain_from_iterable_of_lists, _process_chunk
+from functools import partial
+
+try:
+    import ray
+    import ray.exceptions
+except ImportError as e:
+    raise ImportError("gofutures.RayExecutor needs ray: pip install 'gofutures[ray]' "
+                      "(Python 3.10+)") from e
+
+from . import _backpressure, _mapbuf
+from ._clusterutil import _get_chunks, _Histogram
+from ._stats import Latency, PoolStats
+
+__all__ = ("RayExecutor",)
+
+
+def _trampoline(fn, args, kwargs):
+    return fn(*args, **kwargs)
+
+
+_remote = None
+
+
+def _remote_trampoline():
+    global _remote
+    if _remote is None:
+        _remote = ray.remote(_trampoline)
+    return _remote
+
+
+class _Timers:
+    """One thread and one heap for every task's deadline."""
+
+    def __init__(self):
+        self._heap, self._cv, self._seq = [], threading.Condition(), itertools.count()
+        self._thread = None
+
+    def add(self, deadline, fn):
+        with self._cv:
+            heapq.heappush(self._heap, (deadline, next(self._seq), fn))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name="gofutures-ray-timers")
+                self._thread.start()
+            self._cv.notify()
+
+    def _run(self):
+        while True:
+            with self._cv:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    self._cv.wait(None if not self._heap else self._heap[0][0] - time.monotonic())
+                _, _, fn = heapq.heappop(self._heap)
+            fn()
+
+
+class RayExecutor(_base.Executor):
+    """An Executor over Ray tasks. address: None starts (or joins) a local
+    Ray instance with ray.init(); "ray://..." or "auto" joins a cluster.
+    The executor shuts Ray down at shutdown only if it started it.
+    max_pending/pending_timeout/task_timeout as DaskExecutor's (task_timeout
+    counts from submit; the task is cancelled with force=True).
+    max_retries: Ray's retries of a task whose worker died (Ray's default 3).
+    A future counts as pending until its result arrives (as DaskExecutor's).
+    """
+
+    def __init__(self, address=None, *, max_pending=None, pending_timeout=None, task_timeout=None,
+                 max_retries=None, **init_kwargs):
+        _backpressure.check(max_pending, pending_timeout)
+        if task_timeout is not None and not task_timeout > 0:
+            raise ValueError("task_timeout must be None or > 0")
+        self._owns_ray = not ray.is_initialized()
+        if self._owns_ray:
+            init_kwargs.setdefault("include_dashboard", False)
+            ray.init(address=address, **init_kwargs)
+        from . import _ext
+        self._Future = _ext.load().Future
+        self._remote = _remote_trampoline()
+        if max_retries is not None:
+            self._remote = self._remote.options(max_retries=max_retries)
+        self._max_pending, self._pending_timeout = max_pending, pending_timeout
+        self._task_timeout = task_timeout
+        self._slots = threading.BoundedSemaphore(max_pending) if max_pending else None
+        self._timers = _Timers() if task_timeout is not None else None
+        self._lock = threading.Lock()
+        self._pending = {}   # id(gf) -> (gf, ref, t0)
+        self._shutdown = False
+        self._submitted = self._completed = self._failed = self._cancelled = 0
+        self._high_water = 0
+        self._hist = _Histogram()
+
+    def submit(self, fn, /, *args, **kwargs):
+        if self._shutdown:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        if self._slots is not None and not self._slots.acquire(True, self._pending_timeout):
+            raise _base.TimeoutError("no room for a new task: %d pending after %s s"
+                                     % (self._max_pending, self._pending_timeout))
+        try:
+            with self._lock:
+                if self._shutdown:
+                    raise RuntimeError("cannot schedule new futures after shutdown")
+                ref = self._remote.remote(fn, args, kwargs)
+                gf = self._Future()
+                entry = self._pending[id(gf)] = [gf, ref, time.monotonic(), False]
+                self._submitted += 1
+                self._high_water = max(self._high_water, len(self._pending))
+        except BaseException:
+            if self._slots is not None:
+                self._slots.release()
+            raise
+        gf.add_done_callback(self._on_gf_done)
+        # Completed by Ray's own callback (its callback thread).
+        ref.future().add_done_callback(partial(self._on_ray_done, entry))
+        if self._timers is not None:
+            self._timers.add(entry[2] + self._task_timeout, partial(self._on_timeout, entry))
+        return gf
+    submit.__doc__ = _base.Executor.submit.__doc__
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
+        """As the stdlib's (chunksize: that many calls per Ray task;
+        buffersize as Python 3.14)."""
+        if chunksize < 1:
+            raise ValueError("chunksize must be >= 1.")
+        _mapbuf.check_buffersize(buffersize)
+        if chunksize > 1:
+            fn = partial(_process_chunk, fn)
+            iterables = (_get_chunks(*iterables, chunksize=chunksize),)
+        results = _mapbuf.map_results(self, self.submit, fn, iterables, timeout, buffersize)
+        return _chain_from_iterable_of_lists(results) if chunksize > 1 else results
+
+    def _on_gf_done(self, gf):
+        if gf.cancelled():
+            with self._lock:
+                entry = self._pending.get(id(gf))
+            if entry is not None:
+                try:
+                    ray.cancel(entry[1])
+                except Exception:
+                    pass
+
+    def _settle(self, entry, fn):
+        # Settled once (entry[3]); a cancelled gf only counts.
+        with self._lock:
+            if entry[3]:
+                return
+            entry[3] = True
+        gf = entry[0]
+        if not gf.set_running_or_notify_cancel():
+            with self._lock:
+                self._cancelled += 1
+            return
+        ok = fn(gf)
+        with self._lock:
+            if ok:
+                self._completed += 1
+            else:
+                self._failed += 1
+            self._hist.add(time.monotonic() - entry[2])
+
+    def _on_ray_done(self, entry, cfut):
+        try:
+            value = cfut.result()
+        except ray.exceptions.RayTaskError as e:
+            # The task's own exception: Ray wraps it; the caller gets the original type.
+            cause = getattr(e, "cause", None)
+            exc = cause if isinstance(cause, BaseException) else e
+            self._settle(entry, lambda gf: gf.set_exception(exc) and False)
+        except ray.exceptions.TaskCancelledError:
+            if not entry[0].cancelled() and not entry[3]:
+                entry[0].cancel()   # cancelled on the cluster by someone else
+            self._settle(entry, lambda gf: False)
+        except BaseException as e:   # WorkerCrashedError, ObjectLostError, ...
+            self._settle(entry, lambda gf: gf.set_exception(e) and False)
+        else:
+            self._settle(entry, lambda gf: gf.set_result(value) or True)
+        with self._lock:
+            self._pending.pop(id(entry[0]), None)
+        if self._slots is not None:
+            self._slots.release()
+
+    def _on_timeout(self, entry):
+        if entry[3] or entry[0].done():
+            return
+        self._settle(entry, lambda gf: gf.set_exception(_base.TimeoutError(
+            "task ran longer than task_timeout=%s s: cancelled on the cluster"
+            % self._task_timeout)) and False)
+        try:
+            ray.cancel(entry[1], force=True)
+        except Exception:
+            pass
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        with self._lock:
+            self._shutdown = True
+            entries = list(self._pending.values())
+        if cancel_futures:
+            # Ray does not tell which have started: every pending one is cancelled.
+            for e in entries:
+                e[0].cancel()
+        if wait:
+            _base.wait([e[0] for e in entries])
+            if self._owns_ray:
+                ray.shutdown()
+    shutdown.__doc__ = _base.Executor.shutdown.__doc__
+
+    def stats(self):
+        """A PoolStats (kind 'ray'): running is not known (0; every pending
+        task counts as queued); wait not measured; run is submit-to-result."""
+        with self._lock:
+            queued = sum(1 for e in self._pending.values() if not e[3])
+            return PoolStats(
+                kind="ray", name="", submitted=self._submitted, queued=queued, running=0,
+                completed=self._completed, failed=self._failed, cancelled=self._cancelled,
+                workers_alive=0, workers_started=0, workers_replaced=0, workers_died=0,
+                queue_high_water=self._high_water, wait=Latency(0, 0.0, 0.0, 0.0, 0.0, 0.0),
+                run=self._hist.latency())
