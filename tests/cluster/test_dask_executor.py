@@ -15,6 +15,7 @@ import pytest
 
 import gofutures
 
+from cluster_fixtures import cluster, client  # noqa: F401 (fixtures)
 import cluster_tasks as T
 from cluster_tasks import WORK, drain, outcome
 

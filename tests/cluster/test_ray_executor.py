@@ -7,6 +7,7 @@ import pytest
 
 import gofutures
 
+from cluster_fixtures import ray_instance  # noqa: F401 (fixtures)
 import cluster_tasks as T
 
 ray = pytest.importorskip("ray")

@@ -1,4 +1,6 @@
-"""One real dask.distributed cluster for the module: a scheduler in this
+"""The cluster tests' fixtures (imported by each test module: a conftest.py
+here would be imported as `conftest` and shadow tests/conftest.py for the
+rest of the suite). One real dask.distributed cluster for the module: a scheduler in this
 process and 2 worker processes (nannies), on loopback only; and a local Ray
 instance of 2 CPUs. Each test module skips when its engine is not installed
 (pip install gofutures[dask] / gofutures[ray])."""
