@@ -1,17 +1,7 @@
 """What DaskExecutor and RayExecutor share (no dask or ray imports here)."""
-import itertools
 import math
 
 from ._stats import Latency
-
-
-def _get_chunks(*iterables, chunksize):
-    it = zip(*iterables)
-    while True:
-        chunk = tuple(itertools.islice(it, chunksize))
-        if not chunk:
-            return
-        yield chunk
 
 
 class _Histogram:

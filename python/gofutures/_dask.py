@@ -25,7 +25,6 @@ import uuid
 import weakref
 from concurrent.futures import _base
 from concurrent.futures import ThreadPoolExecutor as _StdThreadPool
-from concurrent.futures.process import _chain_from_iterable_of_lists, _process_chunk
 from functools import partial
 
 try:
@@ -35,7 +34,7 @@ except ImportError as e:   # the optional extra is not installed
                       "pip install 'gofutures[dask]' (Python 3.10+)") from e
 
 from . import _backpressure, _mapbuf
-from ._clusterutil import _get_chunks, _Histogram
+from ._clusterutil import _Histogram
 from ._stats import Latency, PoolStats
 
 __all__ = ("DaskExecutor",)
@@ -176,15 +175,7 @@ class DaskExecutor(_base.Executor):
         chunksize > 1 sends that many calls as one cluster task; buffersize
         (as Python 3.14) keeps at most that many tasks submitted and not yet
         yielded, reading the input lazily."""
-        if chunksize < 1:
-            raise ValueError("chunksize must be >= 1.")
-        _mapbuf.check_buffersize(buffersize)
-        if chunksize > 1:
-            # The stdlib's chunk runner: importable on any worker.
-            fn = partial(_process_chunk, fn)
-            iterables = (_get_chunks(*iterables, chunksize=chunksize),)
-        results = _mapbuf.map_results(self, self.submit, fn, iterables, timeout, buffersize)
-        return _chain_from_iterable_of_lists(results) if chunksize > 1 else results
+        return _mapbuf.chunked_map(self, fn, iterables, timeout, chunksize, buffersize)
 
     # --- completion (dask callback thread -> loop -> completer thread) -----
 

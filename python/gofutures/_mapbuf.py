@@ -5,7 +5,10 @@ consumed lazily, so an endless or huge iterable runs in bounded memory.
 The iterator is the C engine's (cshim/mapiter.c, buffered mode); this module
 holds what both pools share around it.
 """
+import itertools
 import time
+from concurrent.futures.process import _chain_from_iterable_of_lists, _process_chunk
+from functools import partial
 
 from . import _ext
 
@@ -27,3 +30,29 @@ def map_results(executor, submit, fn, iterables, timeout, buffersize):
     if buffersize is None:
         return _ext.load().map_submit(submit, fn, iterables, end_time)
     return _ext.load().map_submit(submit, fn, iterables, end_time, buffersize, executor)
+
+
+def get_chunks(*iterables, chunksize):
+    """The calls' arguments in tuples of chunksize (the stdlib's
+    process._get_chunks, which 3.13 no longer has)."""
+    it = zip(*iterables)
+    while True:
+        chunk = tuple(itertools.islice(it, chunksize))
+        if not chunk:
+            return
+        yield chunk
+
+
+def chunked_map(executor, fn, iterables, timeout, chunksize, buffersize):
+    """executor.map for executors whose calls run elsewhere (process pools,
+    clusters): chunksize > 1 sends that many calls as one task, run by the
+    stdlib's _process_chunk (importable on any worker), and the results'
+    lists are chained back in order."""
+    if chunksize < 1:
+        raise ValueError("chunksize must be >= 1.")
+    check_buffersize(buffersize)
+    if chunksize > 1:
+        fn = partial(_process_chunk, fn)
+        iterables = (get_chunks(*iterables, chunksize=chunksize),)
+    results = map_results(executor, executor.submit, fn, iterables, timeout, buffersize)
+    return _chain_from_iterable_of_lists(results) if chunksize > 1 else results

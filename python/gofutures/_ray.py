@@ -12,7 +12,6 @@ import itertools
 import threading
 import time
 from concurrent.futures import _base
-from concurrent.futures.process import _chain_from_iterable_of_lists, _process_chunk
 from functools import partial
 
 try:
@@ -23,7 +22,7 @@ except ImportError as e:
                       "(Python 3.10+)") from e
 
 from . import _backpressure, _mapbuf
-from ._clusterutil import _get_chunks, _Histogram
+from ._clusterutil import _Histogram
 from ._stats import Latency, PoolStats
 
 __all__ = ("RayExecutor",)
@@ -133,14 +132,7 @@ class RayExecutor(_base.Executor):
     def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
         """As the stdlib's (chunksize: that many calls per Ray task;
         buffersize as Python 3.14)."""
-        if chunksize < 1:
-            raise ValueError("chunksize must be >= 1.")
-        _mapbuf.check_buffersize(buffersize)
-        if chunksize > 1:
-            fn = partial(_process_chunk, fn)
-            iterables = (_get_chunks(*iterables, chunksize=chunksize),)
-        results = _mapbuf.map_results(self, self.submit, fn, iterables, timeout, buffersize)
-        return _chain_from_iterable_of_lists(results) if chunksize > 1 else results
+        return _mapbuf.chunked_map(self, fn, iterables, timeout, chunksize, buffersize)
 
     def _on_gf_done(self, gf):
         if gf.cancelled():

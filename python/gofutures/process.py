@@ -23,7 +23,6 @@ from functools import partial
 
 from concurrent.futures import _base
 from concurrent.futures import process as _stdlib_process
-from concurrent.futures.process import _chain_from_iterable_of_lists, _process_chunk
 from concurrent.futures.process import BrokenProcessPool  # noqa: F401  (re-exported)
 
 from . import _backpressure, _ext, _fork, _mapbuf, _stats, _worker
@@ -65,15 +64,6 @@ def _python_exit():
 
 
 threading._register_atexit(_python_exit)
-
-
-def _get_chunks(*iterables, chunksize):
-    it = zip(*iterables)
-    while True:
-        chunk = tuple(itertools.islice(it, chunksize))
-        if not chunk:
-            return
-        yield chunk
 
 
 def _take_fd(conn):
@@ -314,19 +304,11 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
                 before the given timeout.
             Exception: If fn(*args) raises for any values.
         """
-        if chunksize < 1:
-            raise ValueError("chunksize must be >= 1.")
-        _mapbuf.check_buffersize(buffersize)
-        if self._core is None and buffersize is None:
+        if self._core is None and buffersize is None and chunksize >= 1:
             return super().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
-        if chunksize > 1:
-            # Each call runs a chunk of calls and returns their results' list.
-            fn = partial(_process_chunk, fn)   # the stdlib's: workers import it
-            iterables = (_get_chunks(*iterables, chunksize=chunksize),)
         # buffersize (gofutures, as Python 3.14): at most buffersize calls
         # (chunks) submitted and not yet yielded; the input is read lazily.
-        results = _mapbuf.map_results(self, self.submit, fn, iterables, timeout, buffersize)
-        return _chain_from_iterable_of_lists(results) if chunksize > 1 else results
+        return _mapbuf.chunked_map(self, fn, iterables, timeout, chunksize, buffersize)
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         if self._core is None:
