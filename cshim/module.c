@@ -88,7 +88,34 @@ static PyObject *debug_counts(PyObject *m, PyObject *unused)
     return Py_BuildValue("{sLsL}", "handles", (long long)handles, "goroutines", (long long)goroutines);
 }
 
+/* onstack(signum, fix): whether signum's handler runs on the alternate
+ * signal stack (SA_ONSTACK); with fix, sets the flag first. A handler
+ * without it that lands on a Go thread runs on that goroutine's small stack
+ * and can corrupt it (Go's cgo docs; seen: "unexpected return pc" under a
+ * signal storm). CPython 3.10+ always sets it (bpo-43390); on 3.9
+ * signal.signal() does not, so _ext.py calls this after each one. Go
+ * already added it to the handlers that existed when it loaded. */
+static PyObject *onstack(PyObject *m, PyObject *args)
+{
+    int sig, fix;
+    if (!PyArg_ParseTuple(args, "ip:onstack", &sig, &fix))
+        return NULL;
+    struct sigaction sa;
+    if (sigaction(sig, NULL, &sa) != 0)
+        return PyErr_SetFromErrno(PyExc_OSError);
+    int handled = (sa.sa_flags & SA_SIGINFO) ? 1 :
+                  (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN);
+    if (fix && handled && !(sa.sa_flags & SA_ONSTACK)) {
+        sa.sa_flags |= SA_ONSTACK;
+        if (sigaction(sig, &sa, NULL) != 0)
+            return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    return PyBool_FromLong(!handled || (sa.sa_flags & SA_ONSTACK));
+}
+
 static PyMethodDef module_methods[] = {
+    {"onstack", onstack, METH_VARARGS,
+     "onstack(signum, fix)\n--\n\nWhether signum's handler runs on the signal stack; fix sets it."},
     {"wait", (PyCFunction)(void (*)(void))gf_wait, METH_VARARGS | METH_KEYWORDS,
      "wait(fs, timeout=None, return_when=ALL_COMPLETED)\n--\n\n"
      "Wait for the futures in the given sequence to complete."},

@@ -5,6 +5,7 @@ Importing the extension starts the Go runtime, whose threads make CPython
 it: the first executor, Future, wait() or as_completed() call does.
 """
 import os
+import sys
 import threading
 
 _lock = threading.Lock()
@@ -25,7 +26,28 @@ def load():
                 from . import _gofutures
                 _pid = os.getpid()
                 _ext = _gofutures
+                if sys.version_info < (3, 10):
+                    _keep_handlers_on_the_signal_stack(_gofutures)
     return _ext
+
+
+def _keep_handlers_on_the_signal_stack(ext):
+    """CPython 3.9's signal.signal() installs its handler without
+    SA_ONSTACK (3.10+ sets it, bpo-43390); a signal that then lands on a Go
+    thread runs the handler on a goroutine's stack and can corrupt it. So,
+    on 3.9 only, each later signal.signal() is followed by setting the flag
+    (cshim/module.c: onstack)."""
+    import functools
+    import signal
+
+    install = signal.signal
+
+    @functools.wraps(install)
+    def signal_with_onstack(signalnum, handler):
+        old = install(signalnum, handler)
+        ext.onstack(int(signalnum), True)
+        return old
+    signal.signal = signal_with_onstack
 
 
 def loaded():
