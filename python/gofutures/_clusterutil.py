@@ -1,5 +1,6 @@
 """What DaskExecutor and RayExecutor share (no dask or ray imports here)."""
 import math
+from concurrent.futures import _base
 
 from ._stats import Latency
 
@@ -37,3 +38,12 @@ class _Histogram:
                     out.append(min(math.ldexp(0.5 + (sub + 1) / 32, e), self.max))
                     break
         return Latency(self.count, self.total / self.count, out[0], out[1], out[2], self.max)
+
+
+def take_slot(slots, max_pending, pending_timeout):
+    """max_pending's gate for the cluster executors (slots: a semaphore, or
+    None): waits up to pending_timeout for room, then raises the stdlib's
+    TimeoutError in the local pools' words (cshim/gate.c)."""
+    if slots is not None and not slots.acquire(True, pending_timeout):
+        raise _base.TimeoutError("no room for a new task: %d pending after %s s"
+                                 % (max_pending, pending_timeout))

@@ -22,7 +22,7 @@ except ImportError as e:
                       "(Python 3.10+)") from e
 
 from . import _backpressure, _mapbuf
-from ._clusterutil import _Histogram
+from ._clusterutil import _Histogram, take_slot
 from ._stats import Latency, PoolStats
 
 __all__ = ("RayExecutor",)
@@ -105,9 +105,7 @@ class RayExecutor(_base.Executor):
     def submit(self, fn, /, *args, **kwargs):
         if self._shutdown:
             raise RuntimeError("cannot schedule new futures after shutdown")
-        if self._slots is not None and not self._slots.acquire(True, self._pending_timeout):
-            raise _base.TimeoutError("no room for a new task: %d pending after %s s"
-                                     % (self._max_pending, self._pending_timeout))
+        take_slot(self._slots, self._max_pending, self._pending_timeout)
         try:
             with self._lock:
                 if self._shutdown:
