@@ -148,6 +148,10 @@ void gf_gate_clear(GfGate *g);
 extern PyTypeObject GfMapIter_Type;
 PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs);
 
+/* coremethod.c: executor methods on the class that forward to self._core. */
+extern PyTypeObject GfCoreMethod_Type;
+int gf_coremethod_init(void);
+
 #include "fork.h"
 
 #endif

@@ -25,6 +25,7 @@ typedef struct {
     PyObject *processes;   /* dict: pid -> multiprocessing.Process */
     PyObject *weakreflist;
     GfGate gate;           /* backpressure (gate.c); gate.h 0: none */
+    int64_t task_timeout_ns;   /* submit()'s limit (task_timeout=), 0: none */
 } ProcPoolObject;
 
 static const char FUTURE_BROKEN[] =
@@ -232,7 +233,30 @@ static PyObject *submit_call(ProcPoolObject *p, PyObject *const *args, Py_ssize_
 
 static PyObject *pp_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    return do_submit(p, args, nargs, kwnames, 0);
+    return do_submit(p, args, nargs, kwnames, p->task_timeout_ns);
+}
+
+static int64_t timeout_ns(PyObject *timeout)
+{
+    double secs = PyFloat_AsDouble(timeout);
+    if (secs == -1.0 && PyErr_Occurred())
+        return -1;
+    if (!(secs > 0) || secs > 1e9) {
+        PyErr_Format(PyExc_ValueError, "timeout must be a positive number of seconds, not %R", timeout);
+        return -1;
+    }
+    int64_t ns = (int64_t)(secs * 1e9);
+    return ns > 0 ? ns : 1;
+}
+
+/* set_task_timeout(seconds): the executor's task_timeout, for submit(). */
+static PyObject *pp_set_task_timeout(ProcPoolObject *p, PyObject *timeout)
+{
+    int64_t ns = timeout_ns(timeout);
+    if (ns < 0)
+        return NULL;
+    p->task_timeout_ns = ns;
+    Py_RETURN_NONE;
 }
 
 /* submit_with_timeout(timeout, fn, /, *args, **kwargs): the timeout comes
@@ -246,15 +270,10 @@ static PyObject *pp_submit_timeout(ProcPoolObject *p, PyObject *const *args, Py_
                         "submit_with_timeout() missing required positional arguments: 'timeout' and 'fn'");
         return NULL;
     }
-    double secs = PyFloat_AsDouble(args[0]);
-    if (secs == -1.0 && PyErr_Occurred())
+    int64_t ns = timeout_ns(args[0]);
+    if (ns < 0)
         return NULL;
-    if (!(secs > 0) || secs > 1e9) {
-        PyErr_Format(PyExc_ValueError, "timeout must be a positive number of seconds, not %R", args[0]);
-        return NULL;
-    }
-    int64_t ns = (int64_t)(secs * 1e9);
-    return do_submit(p, args + 1, nargs - 1, kwnames, ns > 0 ? ns : 1);
+    return do_submit(p, args + 1, nargs - 1, kwnames, ns);
 }
 
 static PyObject *do_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs,
@@ -562,6 +581,8 @@ static PyMethodDef pp_methods[] = {
      "set_gate(max_pending, pending_timeout): backpressure on submit (gate.c)."},
     {"submit", (PyCFunction)(void (*)(void))pp_submit, METH_FASTCALL | METH_KEYWORDS,
      "submit(fn, /, *args, **kwargs)\n--\n\nSchedules fn(*args, **kwargs) in a worker process."},
+    {"set_task_timeout", (PyCFunction)pp_set_task_timeout, METH_O,
+     "set_task_timeout(seconds): the limit submit() gives each call (task_timeout=)."},
     {"submit_with_timeout", (PyCFunction)(void (*)(void))pp_submit_timeout, METH_FASTCALL | METH_KEYWORDS,
      "submit_with_timeout(timeout, fn, /, *args, **kwargs)\n--\n\n"
      "Like submit(), but the call may run at most timeout seconds: past it, its\n"

@@ -19,7 +19,6 @@ import multiprocessing as mp
 import os
 import threading
 import weakref
-from functools import partial
 
 from concurrent.futures import _base
 from concurrent.futures import process as _stdlib_process
@@ -248,19 +247,18 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         # controller (kept by the core), not on the executor: a weakref that
         # dies with its referent in a garbage cycle never calls back.
         ctl.executor_ref = weakref.ref(self, lambda _, core=core: core.shutdown(False))
-        if type(self).submit is ProcessPoolExecutor.submit:
-            # Per-task path straight into C: no Python frame on submit.
-            if task_timeout is None:
-                self.submit = core.submit
-            else:
-                self.submit = partial(core.submit_with_timeout, task_timeout)
-        if type(self).submit_with_timeout is ProcessPoolExecutor.submit_with_timeout:
-            self.submit_with_timeout = core.submit_with_timeout
+        if task_timeout is not None:
+            core.set_task_timeout(task_timeout)   # what core.submit gives each call
+        # Per-task path straight into C: no Python frame on submit.
+        _ext.bind_core_methods(ProcessPoolExecutor, type(core), ("submit", "submit_with_timeout"))
         if max_pending is not None:
             # Backpressure (gofutures, opt-in): submit waits for room in C,
             # the slot held by the task's Go future (cshim/gate.c).
             core.set_gate(max_pending, pending_timeout)   # submit_with_timeout too
 
+    # Once an executor was made, the class's submit and submit_with_timeout
+    # are C CoreMethods over self._core's (_ext.bind_core_methods); these
+    # stay their fallbacks.
     def submit(self, fn, /, *args, **kwargs):
         if self._core is None:
             return super().submit(fn, *args, **kwargs)

@@ -171,14 +171,15 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor, metaclass=_ThreadPoo
         _stats.name_pool(core, self._thread_name_prefix)
         # Dropped without shutdown(): let idle workers exit once the queue drains.
         spawner.executor_ref = weakref.ref(self, lambda _, core=core: core.shutdown(False))
-        if type(self).submit is ThreadPoolExecutor.submit:
-            # Per-task path straight into C: no Python frame on submit.
-            self.submit = core.submit
+        # Per-task path straight into C: no Python frame on submit.
+        _ext.bind_core_methods(ThreadPoolExecutor, type(core), ("submit",))
         if max_pending is not None:
             # Backpressure (gofutures, opt-in): submit waits for room in C,
             # the slot held by the task's Go future (cshim/gate.c).
             core.set_gate(max_pending, pending_timeout)
 
+    # Once an executor was made, the class's submit is the C CoreMethod over
+    # self._core.submit (_ext.bind_core_methods); this stays its fallback.
     def submit(self, fn, /, *args, **kwargs):
         if self._core is None:
             return super().submit(fn, *args, **kwargs)
