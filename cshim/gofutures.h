@@ -108,6 +108,10 @@ int gf_future_finish(FutureObject *f, PyObject *result, PyObject *exc);
 int gf_future_cancel(FutureObject *f);
 int gf_future_set_running(FutureObject *f);
 void gf_log_current_exception(const char *fmt, PyObject *arg);
+/* A threading.Condition's acquire(), and notify_all() (when asked) then
+ * release() keeping an exception that is set (future_protocol.c). */
+int gf_cond_acquire(PyObject *cond);
+void gf_cond_release(PyObject *cond, int notify);
 int gf_future_materialize(FutureObject *f);
 void gf_future_deliver(FutureObject *f);
 int gf_future_failed(FutureObject *f);
