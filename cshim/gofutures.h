@@ -62,7 +62,7 @@ typedef struct {
      * stdlib's protocol (_state, _waiters, _condition): it changes only
      * under the condition, together with the waiters' notification, so a
      * reader holding the condition never sees a state its waiters were not
-     * told of (future.c: publish). */
+     * told of (future_protocol.c: gf_future_publish). */
     int remote;
     int armed;
     int seen;
@@ -102,18 +102,19 @@ int gf_block_token(uintptr_t h, gf_token_fn add, gf_untoken_fn remove, int64_t t
 int gf_sem_wait(sem_t *sem, int64_t ns);
 void gf_block_init(void);
 
-/* future.c */
+/* future.c, future_state.c, future_decode.c (future_internal.h) */
 FutureObject *gf_future_alloc(void);
 int gf_future_finish(FutureObject *f, PyObject *result, PyObject *exc);
 int gf_future_cancel(FutureObject *f);
 int gf_future_set_running(FutureObject *f);
-void gf_log_current_exception(const char *fmt, PyObject *arg);
-/* A threading.Condition's acquire(), and notify_all() (when asked) then
- * release() keeping an exception that is set (future_protocol.c). */
-int gf_cond_acquire(PyObject *cond);
-void gf_cond_release(PyObject *cond, int notify);
 int gf_future_materialize(FutureObject *f);
 void gf_future_deliver(FutureObject *f);
+/* future_protocol.c */
+void gf_log_current_exception(const char *fmt, PyObject *arg);
+/* A threading.Condition's acquire(), and notify_all() (when asked) then
+ * release() keeping an exception that is set. */
+int gf_cond_acquire(PyObject *cond);
+void gf_cond_release(PyObject *cond, int notify);
 int gf_future_failed(FutureObject *f);
 /* Sets the state directly (the stdlib's private _state), in Go and in the
  * cache above. */
