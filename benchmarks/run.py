@@ -3,7 +3,7 @@ so `python -m gofutures bench ...` and `python benchmarks/run.py ...` are the
 same command."""
 import sys
 
-from gofutures._bench import main
+from gofutures.bench.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import gofutures
-from gofutures import _bench, _bench_run
+from gofutures.bench import cli as _bench, runner as _bench_run
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,7 @@ def test_process_workloads_use_a_gofutures_process_pool_when_there_is_one(monkey
     # the workload picks gofutures.ProcessPoolExecutor up and checks its results.
     import concurrent.futures as cf
 
-    from gofutures import _bench_impls, _bench_process
+    from gofutures.bench import impls as _bench_impls, process_pool as _bench_process
     if getattr(gofutures, "ProcessPoolExecutor", None) is None:
         monkeypatch.setattr(gofutures, "ProcessPoolExecutor", cf.ProcessPoolExecutor,
                             raising=False)

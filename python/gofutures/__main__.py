@@ -14,13 +14,13 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     cmd = argv.pop(0) if argv else "demo"
     if cmd == "demo":
-        from . import _demo
+        from .tools import demo as _demo
         return _demo.main(argv)
     if cmd == "bench":
-        from . import _bench
+        from .bench import cli as _bench
         return _bench.main(argv)
     if cmd == "top":
-        from . import _top
+        from .tools import top as _top
         return _top.main(argv)
     if cmd in ("-V", "--version", "version"):
         # _version only: no engine load, so this works wherever the wheel installed.

@@ -3,8 +3,8 @@ and loky side by side. Tasks live in _bench_tasks (picklable, stdlib-only)."""
 import functools
 import multiprocessing
 
-from . import _bench_tasks as tasks
-from ._bench_run import Workload, timed
+from . import tasks
+from .runner import Workload, timed
 
 WORKERS = 2
 _BURN = 300_000

@@ -28,8 +28,9 @@ import platform
 import sys
 import warnings
 
-from . import _bench_floors, _bench_futures, _bench_impls, _bench_memory
-from . import _bench_process, _bench_report, _bench_run, _bench_thread
+from . import floors as _bench_floors, futures as _bench_futures, impls as _bench_impls
+from . import memory as _bench_memory, process_pool as _bench_process, report as _bench_report
+from . import runner as _bench_run, thread_pool as _bench_thread
 
 
 def all_workloads():
