@@ -1,4 +1,4 @@
-"""Thin entry point: the suite ships inside the package (gofutures._bench),
+"""Thin entry point: the suite ships inside the package (gofutures.bench),
 so `python -m gofutures bench ...` and `python benchmarks/run.py ...` are the
 same command."""
 import sys

@@ -1,5 +1,5 @@
 """Process-pool workloads: stdlib, gofutures (when it has a process pool)
-and loky side by side. Tasks live in _bench_tasks (picklable, stdlib-only)."""
+and loky side by side. Tasks live in tasks.py (picklable, stdlib-only)."""
 import functools
 import multiprocessing
 
