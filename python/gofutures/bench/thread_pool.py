@@ -3,7 +3,7 @@ engine's own per-task cost; every pool is started and warmed before the clock.""
 import hashlib
 import time
 
-from ._bench_run import Workload, timed
+from .runner import Workload, timed
 
 _SUM = lambda n: n * (n - 1) // 2  # noqa: E731  sum(abs(i) for i in range(n))
 _BUF = bytes(range(256)) * 4096     # 1 MiB

@@ -1,10 +1,10 @@
 """Process-pool workloads: stdlib, gofutures (when it has a process pool)
-and loky side by side. Tasks live in _bench_tasks (picklable, stdlib-only)."""
+and loky side by side. Tasks live in tasks.py (picklable, stdlib-only)."""
 import functools
 import multiprocessing
 
-from . import _bench_tasks as tasks
-from ._bench_run import Workload, timed
+from . import tasks
+from .runner import Workload, timed
 
 WORKERS = 2
 _BURN = 300_000
