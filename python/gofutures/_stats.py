@@ -29,7 +29,7 @@ FORKED_MSG = ("gofutures statistics are not available in a process forked after 
               "on the stdlib's concurrent.futures, which keeps no statistics)")
 
 # Pool cores whose name Go does not know yet. Naming goes through the gopy
-# module, whose first import costs ~2 ms: it is done when statistics are
+# module, whose first import is not free: it is done when statistics are
 # first read, not when each executor is made. Weak: a pool gone before
 # then needs no name.
 _unnamed = weakref.WeakKeyDictionary()
