@@ -147,7 +147,7 @@ PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     if (end_time < -0.5 && args[3] != Py_None)
         end_time = 0;
     Py_ssize_t buffersize = -1;
-    if (nargs == 6) {
+    if (nargs >= 6) {
         buffersize = PyLong_AsSsize_t(args[4]);   /* validated (>= 1) by the caller */
         if (buffersize == -1 && PyErr_Occurred()) {
             if (PyErr_ExceptionMatches(PyExc_OverflowError)) {   /* 3.14's islice says: */

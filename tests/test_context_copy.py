@@ -183,6 +183,20 @@ def test_map_runs_each_call_in_a_copy_of_the_map_callers_context(buffersize):
     assert after == ("iterating", "unset")
 
 
+def test_a_buffered_map_with_copy_still_reads_its_input_lazily():
+    pulled = []
+
+    def source():
+        for i in range(100):
+            pulled.append(i)
+            yield i
+    with copy_pool(2) as ex:
+        it = ex.map(abs, source(), buffersize=3)
+        assert len(pulled) == 3
+        assert next(it) == 0 and len(pulled) == 4
+        it.close()
+
+
 def test_a_buffered_map_iterated_from_another_thread_keeps_the_map_context():
     def scenario():
         var.set("map-time")
