@@ -158,6 +158,22 @@ def test_the_decimal_context_of_the_caller():
     assert plain == (str(decimal.Decimal(1) / decimal.Decimal(7)), "0.14")
 
 
+def test_run_in_executor_carries_the_asyncio_tasks_context():
+    # What asyncio.to_thread does by hand (ctx.run), for any executor call.
+    import asyncio
+
+    async def handler(k, ex):
+        var.set("request-%d" % k)
+        await asyncio.sleep(0)
+        return await asyncio.get_running_loop().run_in_executor(ex, read)
+
+    async def main(ex):
+        return await asyncio.gather(*(handler(k, ex) for k in range(5)))
+    with copy_pool(2) as ex:
+        got = asyncio.run(main(ex))
+    assert got == [("request-%d" % k, "unset") for k in range(5)]
+
+
 # -- map ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("buffersize", [None, 1, 4])
