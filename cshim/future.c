@@ -63,6 +63,7 @@ static int future_traverse(FutureObject *f, visitproc visit, void *arg)
     Py_VISIT(f->fn);
     Py_VISIT(f->args);
     Py_VISIT(f->kwargs);
+    Py_VISIT(f->ctx);
     Py_VISIT(f->pool);
     return 0;
 }
@@ -79,6 +80,7 @@ static int future_clear(FutureObject *f)
     Py_CLEAR(f->fn);
     Py_CLEAR(f->args);
     Py_CLEAR(f->kwargs);
+    Py_CLEAR(f->ctx);
     Py_CLEAR(f->pool);
     return 0;
 }

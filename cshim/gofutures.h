@@ -45,6 +45,9 @@ typedef struct {
     PyObject *weakreflist;
     /* The call a thread pool runs for this future; cleared once run. */
     PyObject *fn, *args, *kwargs;
+    /* ThreadPoolExecutor(context="copy"): the contextvars.Context the call
+     * runs in (a copy taken by submit), owned and cleared with fn. */
+    PyObject *ctx;
     /* Process pools (remote = 1): Go completes the future without the GIL.
      *
      * The result stays pickled in Go until a Python thread needs it; decode

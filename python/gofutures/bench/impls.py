@@ -55,7 +55,10 @@ _ALL = {"stdlib": stdlib, "gofutures": gofutures, "loky": loky,
                                                           "task_timeout", 3600.0),
         # backpressure whose bound is never reached (thread pools)
         "gofutures+max_pending": lambda: _gofutures_with("ThreadPoolExecutor",
-                                                         "max_pending", 10**9)}
+                                                         "max_pending", 10**9),
+        # each task in a copy of its submitter's contextvars context (thread pools)
+        "gofutures+context": lambda: _gofutures_with("ThreadPoolExecutor",
+                                                     "context", "copy")}
 
 
 def by_name(name):

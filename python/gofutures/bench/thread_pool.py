@@ -125,6 +125,12 @@ def workloads():
                  "thread", 50_000, 5_000, _submit_result, _SUM, _pool(1), _close,
                  impls=("gofutures", "gofutures+max_pending"),
                  pair=("gofutures+max_pending", "gofutures")),
+        # The cost of context="copy": a context copy per submit, an enter
+        # and exit around each call.
+        Workload("thread_context_copy", 'thread submit+result with context="copy", 1 worker',
+                 "thread", 50_000, 5_000, _submit_result, _SUM, _pool(1), _close,
+                 impls=("gofutures", "gofutures+context"),
+                 pair=("gofutures+context", "gofutures")),
         Workload("thread_create", "thread pool create+1 task+shutdown", "thread",
                  300, 30, _create, lambda n: n, None, None, per="pool"),
     ]
