@@ -100,6 +100,11 @@ class RayExecutor(_base.Executor):
     counts from submit; the task is cancelled with force=True).
     max_retries: Ray's retries of a task whose worker died (Ray's default 3).
     A future counts as pending until its result arrives (as DaskExecutor's).
+    Ray shut down under the executor (ray.shutdown() elsewhere), or the GCS
+    server or raylet of a Ray this process started dying, breaks it: pending
+    futures and later submits fail with BrokenExecutor.
+    For loopback only, set RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 before ray is
+    imported and pass _node_ip_address="127.0.0.1" (tests/cluster does).
     """
 
     def __init__(self, address=None, *, max_pending=None, pending_timeout=None, task_timeout=None,
