@@ -349,6 +349,14 @@ BROKEN_CHILD = textwrap.dedent("""
     (gcs,) = [pid for pid, name in descendants() if name == "gcs_server"]
     os.kill(gcs, 9)
     check(rex, f)
+    # 3. The raylet killed (a task running: its worker outlives the raylet).
+    ray.shutdown()
+    rex = gofutures.RayExecutor(**RAY_INIT)
+    assert rex.submit(T.square, 2).result(timeout=60) == 4
+    f = rex.submit(T.sleep, 60)
+    (raylet,) = [pid for pid, name in descendants() if name == "raylet"]
+    os.kill(raylet, 9)
+    check(rex, f)
     print("done", flush=True)
 """)
 
@@ -358,10 +366,13 @@ def test_ray_gone_breaks_the_executor():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([HERE, os.environ.get("PYTHONPATH", "")]))
     out = subprocess.run([sys.executable, "-c", BROKEN_CHILD], capture_output=True, text=True,
                          timeout=240, env=env)
-    lines = out.stdout.splitlines()
+    # (Ray itself prints the raylet's death and its last log lines to stdout.)
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith(("broken ", "submit ", "done"))]
     assert lines == [
         "broken RayExecutor is broken: Ray was shut down under it (ray.shutdown() or the driver disconnected)",
         "submit broken",
         "broken RayExecutor is broken: the local Ray gcs_server process died (exit status -9)",
+        "submit broken",
+        "broken RayExecutor is broken: the local Ray raylet process died (exit status -9)",
         "submit broken",
         "done"], (out.stdout, out.stderr[-3000:])
