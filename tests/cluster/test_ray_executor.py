@@ -335,6 +335,14 @@ BROKEN_CHILD = textwrap.dedent("""
             print("submit broken", flush=True)
         rex.shutdown()
 
+    def reap(procs):
+        # A killed raylet's children (its dashboard and runtime-env agents)
+        # outlive it, orphaned (also when ray.shutdown() ends the raylet
+        # after the GCS was killed): end them.
+        for pid, name in procs:
+            if name.startswith("ray::") and os.path.exists("/proc/%d" % pid):
+                os.kill(pid, 9)
+
     # 1. ray.shutdown() from outside the executor, a task running.
     ray.init(**RAY_INIT)
     rex = gofutures.RayExecutor(max_pending=4)
@@ -346,17 +354,21 @@ BROKEN_CHILD = textwrap.dedent("""
     rex = gofutures.RayExecutor(**RAY_INIT)
     assert rex.submit(T.square, 2).result(timeout=60) == 4
     f = rex.submit(T.sleep, 60)
-    (gcs,) = [pid for pid, name in descendants() if name == "gcs_server"]
+    procs = descendants()
+    (gcs,) = [pid for pid, name in procs if name == "gcs_server"]
     os.kill(gcs, 9)
     check(rex, f)
+    reap(procs)
     # 3. The raylet killed (a task running: its worker outlives the raylet).
     ray.shutdown()
     rex = gofutures.RayExecutor(**RAY_INIT)
     assert rex.submit(T.square, 2).result(timeout=60) == 4
     f = rex.submit(T.sleep, 60)
-    (raylet,) = [pid for pid, name in descendants() if name == "raylet"]
+    procs = descendants()
+    (raylet,) = [pid for pid, name in procs if name == "raylet"]
     os.kill(raylet, 9)
     check(rex, f)
+    reap(procs)
     print("done", flush=True)
 """)
 
