@@ -40,19 +40,25 @@ def client(cluster):
     return cluster[1]
 
 
+# Ray on loopback only. Ray maps a node address of 127.0.0.1 to the host's
+# interface address (services.resolve_ip_for_localhost, through
+# get_node_ip_address) unless Ray's single-machine mode is on, which is
+# RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 (the default on macOS/Windows): then
+# the node address is 127.0.0.1 and the GCS, raylet, object manager and
+# worker servers bind it. Read when ray is imported, so set here, before
+# the test modules import ray; the Ray processes inherit it.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+RAY_INIT = dict(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                _node_ip_address="127.0.0.1")
+
+
 @pytest.fixture(scope="module")
 def ray_instance():
     ray = pytest.importorskip("ray")
-    # Ray binds its processes to the host's interface address, not loopback
-    # (seen here: ray.init(_node_ip_address="127.0.0.1") and
-    # RAY_NODE_IP_ADDRESS still give the eth0 address), so these tests are
-    # opt-in where only loopback traffic is allowed.
-    if os.environ.get("GOFUTURES_RAY_TESTS") != "1":
-        pytest.skip("Ray tests are opt-in: GOFUTURES_RAY_TESTS=1 (Ray does not bind to loopback only)")
-    # A local instance on loopback: raylet and workers on this machine, no dashboard.
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             _node_ip_address="127.0.0.1")
+    # A local instance on loopback: GCS, raylet and 2 CPUs of workers on
+    # this machine, no dashboard.
+    ctx = ray.init(**RAY_INIT)
     try:
-        yield ray
+        yield ctx
     finally:
         ray.shutdown()
