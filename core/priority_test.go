@@ -343,3 +343,27 @@ func TestProcPoolShutdownAndBreakReachPriorityTasks(t *testing.T) {
 		<-ev.done
 	}
 }
+
+// The queue's cost, FIFO against heap, with a backlog of 1000 tasks (the
+// heap's depth matters):
+//
+//	go test -run x -bench QueueBacklog ./core
+func benchQueueBacklog(b *testing.B, prio func(i int) int64) {
+	var q taskQueue
+	for i := 0; i < 1000; i++ {
+		q.push(queued{t: Task(i)}, prio(i))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		q.push(queued{t: Task(i)}, prio(i))
+		q.pop()
+	}
+}
+
+func BenchmarkQueueBacklogFIFO(b *testing.B) {
+	benchQueueBacklog(b, func(int) int64 { return DefaultPriority })
+}
+
+func BenchmarkQueueBacklogHeap(b *testing.B) {
+	benchQueueBacklog(b, func(i int) int64 { return int64(i*7919%64 - 32) })
+}
