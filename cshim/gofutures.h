@@ -130,6 +130,7 @@ PyObject *gf_as_completed(PyObject *mod, PyObject *args, PyObject *kwargs);
 
 /* threadpool.c */
 extern PyTypeObject GfThreadPool_Type;
+int gf_parse_priority(PyObject *o, int64_t *out);   /* submit_with_priority (both pools) */
 
 /* procpool.c */
 extern PyTypeObject GfProcPool_Type;

@@ -145,6 +145,9 @@ static void pool_dealloc(PoolObject *p)
     Py_TYPE(p)->tp_free((PyObject *)p);
 }
 
+static PyObject *submit_task(PoolObject *p, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames, int64_t prio);
+
 static PyObject *pool_submit(PoolObject *p, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     if (nargs < 1) {
@@ -157,6 +160,58 @@ static PyObject *pool_submit(PoolObject *p, PyObject *const *args, Py_ssize_t na
         );
         return NULL;
     }
+    return submit_task(p, args, nargs, kwnames, 0);
+}
+
+/* A task's priority (submit_with_priority): an int in the signed 64-bit
+ * range, taken as operator.index() takes it; anything else is a TypeError,
+ * an int out of range an OverflowError. */
+int gf_parse_priority(PyObject *o, int64_t *out)
+{
+    if (!PyIndex_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "priority must be an integer, not '%.200s'",
+                     Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    PyObject *i = PyNumber_Index(o);
+    if (!i)
+        return -1;
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(i, &overflow);
+    Py_DECREF(i);
+    if (overflow) {
+        PyErr_Format(PyExc_OverflowError,
+                     "priority must fit in a signed 64-bit integer, not %R", o);
+        return -1;
+    }
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* submit_with_priority(priority, fn, /, *args, **kwargs): the priority
+ * comes before fn, positionally, like submit_with_timeout's timeout, so it
+ * never collides with a keyword argument of fn's own. Bad input submits
+ * nothing. */
+static PyObject *pool_submit_priority(PoolObject *p, PyObject *const *args, Py_ssize_t nargs,
+                                      PyObject *kwnames)
+{
+    if (nargs < 2) {
+        PyErr_SetString(PyExc_TypeError,
+                        "submit_with_priority() missing required positional arguments: 'priority' and 'fn'");
+        return NULL;
+    }
+    int64_t prio;
+    if (gf_parse_priority(args[0], &prio) < 0)
+        return NULL;
+    return submit_task(p, args + 1, nargs - 1, kwnames, prio);
+}
+
+/* submit's body; args[0] is fn. */
+static PyObject *submit_task(PoolObject *p, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames, int64_t prio)
+{
     if (gf_fork_guard() < 0)
         return NULL;
     if (gf_interpreter_shutdown) {
@@ -198,7 +253,8 @@ static PyObject *pool_submit(PoolObject *p, PyObject *const *args, Py_ssize_t na
                 goto fail;
     }
     Py_INCREF(f);   /* the queue's reference, handed to Go as a word */
-    int rc = gf_pool_submit(p->ph, (uintptr_t)f, f->h);
+    int rc = prio ? gf_pool_submit_prio(p->ph, (uintptr_t)f, f->h, prio)
+                  : gf_pool_submit(p->ph, (uintptr_t)f, f->h);
     if (rc < 0) {
         Py_DECREF(f);
         if (rc == -2)
@@ -395,6 +451,10 @@ static PyObject *pool_set_gate(PoolObject *p, PyObject *args)
 static PyMethodDef pool_methods[] = {
     {"submit", (PyCFunction)(void (*)(void))pool_submit, METH_FASTCALL | METH_KEYWORDS,
      "submit(fn, /, *args, **kwargs)\n--\n\nSchedules fn(*args, **kwargs) and returns a Future."},
+    {"submit_with_priority", (PyCFunction)(void (*)(void))pool_submit_priority, METH_FASTCALL | METH_KEYWORDS,
+     "submit_with_priority(priority, fn, /, *args, **kwargs)\n--\n\n"
+     "Like submit(); among queued tasks, lower priorities run first, ties in\n"
+     "submission order (submit()'s tasks have priority 0)."},
     {"run_worker", (PyCFunction)pool_run_worker, METH_NOARGS,
      "The body of a worker thread: runs tasks until the pool shuts down."},
     {"initializer_failed", (PyCFunction)pool_initializer_failed, METH_NOARGS,

@@ -132,3 +132,10 @@ def test_forked_child_uses_the_fallback():
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize("kind", ["ThreadPoolExecutor", "ProcessPoolExecutor"])
+def test_unnamed_executor_submit_with_priority(kind):
+    submit = getattr(gofutures, kind)(1).submit_with_priority
+    gc.collect()
+    assert submit(5, abs, -2).result(timeout=60) == 2

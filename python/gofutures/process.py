@@ -25,6 +25,7 @@ from concurrent.futures import process as _stdlib_process
 from concurrent.futures.process import BrokenProcessPool  # noqa: F401  (re-exported)
 
 from . import _backpressure, _ext, _fork, _mapbuf, _stats, _worker
+from .thread import _check_priority
 
 _cpu_count = getattr(os, "process_cpu_count", os.cpu_count)
 
@@ -250,7 +251,8 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         if task_timeout is not None:
             core.set_task_timeout(task_timeout)   # what core.submit gives each call
         # Per-task path straight into C: no Python frame on submit.
-        _ext.bind_core_methods(ProcessPoolExecutor, type(core), ("submit", "submit_with_timeout"))
+        _ext.bind_core_methods(ProcessPoolExecutor, type(core),
+                               ("submit", "submit_with_timeout", "submit_with_priority"))
         if max_pending is not None:
             # Backpressure (gofutures, opt-in): submit waits for room in C,
             # the slot held by the task's Go future (cshim/gate.c).
@@ -280,6 +282,22 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         submit() would).
         """
         return self._core.submit_with_timeout(timeout, fn, *args, **kwargs)
+
+    def submit_with_priority(self, priority, fn, /, *args, **kwargs):
+        """Like submit(), with a priority (gofutures only): among the tasks
+        still queued, lower numbers are sent to a worker first, ties in
+        submission order; submit()'s tasks have priority 0. priority is an
+        int in the signed 64-bit range (else TypeError / OverflowError, and
+        nothing is submitted). The pool's task_timeout applies.
+
+        As the stdlib's call queue, up to max_workers + 1 calls are started
+        ahead of the workers (RUNNING, no longer cancellable) in the order
+        they were picked: priorities order only the calls not yet started.
+        """
+        if self._core is None:   # the fork fallback: the stdlib's FIFO
+            _check_priority(priority)
+            return self.submit(fn, *args, **kwargs)
+        return self._core.submit_with_priority(priority, fn, *args, **kwargs)
 
     def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
         """Returns an iterator equivalent to map(fn, iter).

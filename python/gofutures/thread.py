@@ -10,6 +10,7 @@ worker thread (start, initializer).
 import contextvars
 import itertools
 import math
+import operator
 import os
 import sys
 import threading
@@ -89,6 +90,18 @@ def _check_context(context):
         raise TypeError("context must be None or 'copy', not %s" % type(context).__name__)
     if context != "copy":
         raise ValueError("context must be None or 'copy', not %r" % (context,))
+
+
+def _check_priority(priority):
+    """submit_with_priority's check where the C core does not run (the fork
+    fallback): the same TypeError / OverflowError as cshim's."""
+    try:
+        value = operator.index(priority)
+    except TypeError:
+        raise TypeError("priority must be an integer, not %r"
+                        % type(priority).__name__) from None
+    if not -2**63 <= value < 2**63:
+        raise OverflowError("priority must fit in a signed 64-bit integer, not %r" % (priority,))
 
 
 def _thread_limit(max_workers):
@@ -193,7 +206,7 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor, metaclass=_ThreadPoo
         # Dropped without shutdown(): let idle workers exit once the queue drains.
         spawner.executor_ref = weakref.ref(self, lambda _, core=core: core.shutdown(False))
         # Per-task path straight into C: no Python frame on submit.
-        _ext.bind_core_methods(ThreadPoolExecutor, type(core), ("submit",))
+        _ext.bind_core_methods(ThreadPoolExecutor, type(core), ("submit", "submit_with_priority"))
         if max_pending is not None:
             # Backpressure (gofutures, opt-in): submit waits for room in C,
             # the slot held by the task's Go future (cshim/gate.c).
@@ -208,6 +221,21 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor, metaclass=_ThreadPoo
             return super().submit(fn, *args, **kwargs)
         return self._core.submit(fn, *args, **kwargs)
     submit.__doc__ = _base.Executor.submit.__doc__
+
+    def submit_with_priority(self, priority, fn, /, *args, **kwargs):
+        """Like submit(), with a priority (gofutures only): among the queued
+        tasks, lower numbers run first, ties in submission order; submit()'s
+        tasks have priority 0. priority is an int in the signed 64-bit range
+        (else TypeError / OverflowError, and nothing is submitted). The Go
+        scheduler keeps the order; a task already running is not preempted.
+
+        The priority is a positional argument before fn, so it can never
+        collide with a keyword argument of fn's own.
+        """
+        if self._core is None:   # the fork fallback: the stdlib's FIFO
+            _check_priority(priority)
+            return self.submit(fn, *args, **kwargs)
+        return self._core.submit_with_priority(priority, fn, *args, **kwargs)
 
     def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
         """Returns an iterator equivalent to map(fn, iter), as the stdlib's.
