@@ -28,11 +28,24 @@ def cluster():
         cl = LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
                           dashboard_address=None, silence_logs=logging.CRITICAL)
         client = Client(cl, set_as_default=False)
+        # Each worker's own client (what distributed.Event/Queue in a task
+        # use) is made now, before any test: made while the scheduler
+        # streams a cancellation to the same worker, its handshake can read
+        # two messages and fail an assertion inside distributed
+        # (Client._ensure_connected: `assert len(msg) == 1`), seen once.
+        assert all(client.submit(_worker_client, workers=[w], pure=False).result(timeout=60)
+                   for w in client.scheduler_info()["workers"])
         try:
             yield cl, client
         finally:
             client.close()
             cl.close()
+
+
+def _worker_client():
+    from distributed import get_client
+    get_client()
+    return True
 
 
 @pytest.fixture
