@@ -148,6 +148,29 @@ def test_cancel_of_queued_tasks_behind_a_retiring_worker():
     assert s.workers_died == 0 and s.cancelled == len(cancelled)
 
 
+def test_a_crash_after_a_retirement_still_breaks_the_pool():
+    # The memory rule's exit is expected; a death afterwards is still one.
+    ex = _pool("spawn")
+    first = ex.submit(T.pid).result()
+    assert ex.submit(T.hoard, 50).result()[0] == first
+    assert ex.submit(T.pid).result() != first
+    with pytest.raises(gofutures.BrokenProcessPool):
+        ex.submit(T.exit_with, 3).result()
+    ex.shutdown()
+    s = ex.stats()
+    assert (s.workers_started, s.workers_replaced, s.workers_died) == (2, 1, 1)
+
+
+def test_with_task_timeout_the_tasks_behind_still_run():
+    # Timed tasks prefetched behind a worker's last one are requeued with
+    # their clocks not started: none times out, every result arrives.
+    with _pool("spawn", 2, task_timeout=60) as ex:
+        fs = [ex.submit(T.hoard, 8, i) for i in range(16)]
+        assert [len(f.result()[1]) for f in fs] == list(range(16))
+        s = _replaced(ex, 2)
+    assert s.workers_died == 0 and (s.completed, s.failed) == (16, 0)
+
+
 # -- the arguments -----------------------------------------------------------
 
 @pytest.mark.parametrize("value, exc, msg", [
