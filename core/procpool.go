@@ -24,6 +24,15 @@ const (
 	TagTimeout   byte = 'T' // the task ran past its timeout; the rest is the message
 )
 
+// A worker's result or exception frame with these kinds is its last: it
+// exits after sending it (max_worker_memory: its RSS grew past the bound,
+// python/gofutures/_worker.py). Tasks handed to it behind this one never
+// started there: they go back to the head of the queue (complete).
+const (
+	FrameResultLast    byte = 'r'
+	FrameExceptionLast byte = 'e'
+)
+
 // BrokenMessage is what submit raises once a worker died (the stdlib's text).
 const BrokenMessage = "A child process terminated abruptly, the process pool is not usable anymore"
 
@@ -99,8 +108,8 @@ type procTask struct {
 
 // sendItem is a task for a worker's writer, with the bytes to write: the
 // writer never touches t.payload, which the dispatcher clears (under p.mu)
-// unless the task may be requeued (it is queued behind a timed one:
-// requeueLocked sends it again, maybe while the first writer still reads).
+// unless the task may be requeued (it is queued behind another, which may
+// time out or be its worker's last: requeueLocked sends it again, maybe while the first writer still reads).
 type sendItem struct {
 	t       *procTask
 	payload []byte
@@ -282,10 +291,10 @@ func (p *ProcPool) pumpLocked() {
 		}
 		idle := len(best.inflight) == 0
 		item := sendItem{t, t.payload}
-		keep := false
-		for _, ahead := range best.inflight {
-			keep = keep || ahead.timeout > 0
-		}
+		// A task behind another keeps its bytes until it starts: it goes
+		// back to the queue if the one ahead times out or is its worker's
+		// last (complete drops them once it is the worker's head).
+		keep := !idle
 		if !keep {
 			t.payload = nil // the item holds the bytes until they are written
 		}
@@ -571,7 +580,7 @@ func (p *ProcPool) reader(w *procWorker) {
 			p.workerGone(w, err)
 			return
 		}
-		if fr.Kind != FrameResult && fr.Kind != FrameException {
+		if k := fr.Kind; k != FrameResult && k != FrameException && k != FrameResultLast && k != FrameExceptionLast {
 			p.workerGone(w, ErrFrame)
 			return
 		}
@@ -586,18 +595,25 @@ func (p *ProcPool) complete(w *procWorker, fr Frame) {
 	if t != nil && t.timer != nil {
 		t.timer.Stop()
 	}
+	last := fr.Kind == FrameResultLast || fr.Kind == FrameExceptionLast
 	if w.killed {
 		// The worker is being killed for a timed-out task: a result now is
 		// either that task's, late (then the next one may have started),
 		// or one that beat the kill. Nothing more starts here.
 		w.lateResult = w.lateResult || t == nil
+	} else if last {
+		// Its last (max_worker_memory): it exits now, having run nothing
+		// behind this task; they run elsewhere, once (as requeueLocked's).
+		w.retiring = true
+		p.requeueLocked(w)
 	} else if h := headLocked(w); h != nil {
 		p.startClockLocked(w, h) // the next task starts as this one ends
+		h.payload = nil          // it runs here now: never sent again
 	}
 	p.mu.Unlock()
 	if t != nil {
 		tag := TagResult
-		if fr.Kind == FrameException {
+		if fr.Kind == FrameException || fr.Kind == FrameExceptionLast {
 			tag = TagException
 		}
 		p.statsFinished(t, tag == TagException) // stats

@@ -85,7 +85,8 @@ class PoolStats:
 
     wait: from submit until a worker takes the task (or it leaves the queue).
     run: from then until the worker is done with it.
-    workers_replaced: workers that left an open pool (max_tasks_per_child);
+    workers_replaced: workers that left an open pool (max_tasks_per_child,
+        max_worker_memory);
     workers_died: workers that exited abnormally (process pools).
     queue_high_water: the longest the queue has been (for 'all': the longest
     of any one pool)."""

@@ -80,8 +80,9 @@ class _Controller:
     broke. Holds no reference to the executor, so an executor dropped without
     shutdown() can be collected."""
 
-    def __init__(self, ctx, initializer, initargs, name):
+    def __init__(self, ctx, initializer, initargs, name, max_memory=None):
         self.ctx = ctx
+        self.max_memory = max_memory
         self.fork = ctx.get_start_method(allow_none=False) == "fork"
         self.initializer = initializer
         self.initargs = initargs
@@ -116,7 +117,8 @@ class _Controller:
         close = (task_w.fileno(), result_r.fileno()) if self.fork else ()
         try:
             p = self.ctx.Process(target=_worker.run, name=None,
-                                 args=(task_r, result_w, self.initializer, self.initargs, close))
+                                 args=(task_r, result_w, self.initializer, self.initargs, close,
+                                       self.max_memory))
             p.start()
         except BaseException:
             for c in (task_r, task_w, result_r, result_w):
@@ -171,7 +173,8 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
 
     def __init__(self, max_workers=None, mp_context=None,
                  initializer=None, initargs=(), *, max_tasks_per_child=None,
-                 task_timeout=None, max_pending=None, pending_timeout=None):
+                 task_timeout=None, max_pending=None, pending_timeout=None,
+                 max_worker_memory=None):
         """Initializes a new ProcessPoolExecutor instance.
 
         Args:
@@ -191,8 +194,20 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
                 call may run: past it, its worker process is killed and
                 replaced, its future fails with TimeoutError, and the pool
                 carries on. See also submit_with_timeout().
+            max_worker_memory: gofutures only. If given, a number of bytes:
+                a worker whose resident set (RSS) is above it after a task
+                sends that task's outcome, exits and is replaced, as with
+                max_tasks_per_child (either limit retires a worker). Checked
+                after each task, not during one. Requires a non-'fork' start
+                method; 'spawn' is used if no mp_context is given.
         """
         _backpressure.check(max_pending, pending_timeout)
+        if max_worker_memory is not None:
+            # max_tasks_per_child's checks and words (the fork check below).
+            if not isinstance(max_worker_memory, int):
+                raise TypeError("max_worker_memory must be an integer")
+            elif max_worker_memory <= 0:
+                raise ValueError("max_worker_memory must be >= 1")
         if _fork.active:
             # A child forked after Go was loaded: the stdlib's pool (_fork.py).
             self._core = None
@@ -209,7 +224,7 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         self._max_workers = max_workers
 
         if mp_context is None:
-            if max_tasks_per_child is not None:
+            if max_tasks_per_child is not None or max_worker_memory is not None:
                 mp_context = mp.get_context("spawn")
             else:
                 mp_context = mp.get_context()
@@ -230,6 +245,13 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
                                  " the 'fork' multiprocessing start method;"
                                  " supply a different mp_context.")
         self._max_tasks_per_child = max_tasks_per_child
+        if max_worker_memory is not None and mp_context.get_start_method(allow_none=False) == "fork":
+            # As max_tasks_per_child: a replacement would be forked at any
+            # time by the service thread while other threads run (see README).
+            raise ValueError("max_worker_memory is incompatible with"
+                             " the 'fork' multiprocessing start method;"
+                             " supply a different mp_context.")
+        self._max_worker_memory = max_worker_memory
         if task_timeout is not None and not task_timeout > 0:
             raise ValueError("task_timeout must be a positive number of seconds")
         self._task_timeout = task_timeout
@@ -237,7 +259,7 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         self._cancel_pending_futures = False
 
         name = "ProcessPoolExecutor-%d" % _counter()
-        ctl = _Controller(mp_context, initializer, initargs, name)
+        ctl = _Controller(mp_context, initializer, initargs, name, max_worker_memory)
         core = _ext.load().ProcPool(max_workers, max_tasks_per_child or 0, _PREFETCH, ctl)
         ctl.core_ref = weakref.ref(core)
         _stats.name_pool(core, name)

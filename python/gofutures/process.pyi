@@ -1,5 +1,5 @@
 # gofutures.ProcessPoolExecutor: typeshed's concurrent.futures.process
-# signatures plus task_timeout / max_pending / pending_timeout,
+# signatures plus task_timeout / max_pending / pending_timeout / max_worker_memory,
 # submit_with_timeout(), submit_with_priority(), map(buffersize=), terminate_workers(),
 # kill_workers() (as 3.14's) and stats().
 from collections.abc import Callable, Iterable, Iterator
@@ -29,6 +29,7 @@ class ProcessPoolExecutor(_StdProcessPoolExecutor):
         task_timeout: float | None = None,
         max_pending: int | None = None,
         pending_timeout: float | None = None,
+        max_worker_memory: int | None = None,
     ) -> None: ...
     def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]: ...
     def submit_with_timeout(

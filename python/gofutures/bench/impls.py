@@ -68,6 +68,9 @@ _ALL = {"stdlib": stdlib, "gofutures": gofutures, "loky": loky,
         # a per-task timeout that never fires (process pools)
         "gofutures+task_timeout": lambda: _gofutures_with("ProcessPoolExecutor",
                                                           "task_timeout", 3600.0),
+        # a worker memory bound never reached (process pools)
+        "gofutures+max_worker_memory": lambda: _gofutures_with("ProcessPoolExecutor",
+                                                               "max_worker_memory", 1 << 50),
         # backpressure whose bound is never reached (thread pools)
         "gofutures+max_pending": lambda: _gofutures_with("ThreadPoolExecutor",
                                                          "max_pending", 10**9),
