@@ -20,7 +20,11 @@ import (
 // Parent to worker: FrameTask (payload: a pickle of (fn, args, kwargs)) and
 // FrameQuit (empty: finish and exit). Worker to parent: FrameResult (payload:
 // a pickle of the return value) and FrameException (payload: a pickle of the
-// exception, carrying its traceback text). The worker side is
+// exception, carrying its traceback text). FrameResultLast and
+// FrameExceptionLast are the same, sent by a worker as its last frame: it
+// exits after it (max_worker_memory: its RSS grew past the bound), and the
+// tasks handed to it behind that one, which never started there, go back to
+// the head of the queue (ProcPool.complete). The worker side is
 // python/gofutures/_worker.py, which uses struct format ">QBQ".
 //
 // A length below 9 or above MaxFrame is a protocol error: the stream cannot
@@ -30,6 +34,9 @@ const (
 	FrameQuit      byte = 'Q'
 	FrameResult    byte = 'R'
 	FrameException byte = 'E'
+	// A worker's last result or exception (see above).
+	FrameResultLast    byte = 'r'
+	FrameExceptionLast byte = 'e'
 
 	HeaderSize = 17
 	// MaxFrame bounds one frame (1 TiB): a corrupt length fails fast

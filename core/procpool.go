@@ -24,15 +24,6 @@ const (
 	TagTimeout   byte = 'T' // the task ran past its timeout; the rest is the message
 )
 
-// A worker's result or exception frame with these kinds is its last: it
-// exits after sending it (max_worker_memory: its RSS grew past the bound,
-// python/gofutures/_worker.py). Tasks handed to it behind this one never
-// started there: they go back to the head of the queue (complete).
-const (
-	FrameResultLast    byte = 'r'
-	FrameExceptionLast byte = 'e'
-)
-
 // BrokenMessage is what submit raises once a worker died (the stdlib's text).
 const BrokenMessage = "A child process terminated abruptly, the process pool is not usable anymore"
 

@@ -34,8 +34,9 @@ func (p *ProcPool) statsFinished(t *procTask, failed bool) {
 }
 
 // statsWorkerGone: a worker process exited (p.mu held). clean: it was told
-// to quit and had nothing in flight. A clean exit from a pool neither shut
-// down nor broken is a max_tasks_per_child retirement (replaced when work
+// to quit, or sent its last frame (max_worker_memory), and had nothing in
+// flight. A clean exit from a pool neither shut down nor broken is a
+// retirement (max_tasks_per_child or max_worker_memory; replaced when work
 // needs it); an unclean one is a death.
 func (p *ProcPool) statsWorkerGone(clean bool) {
 	p.stats.WorkerExited(clean && !p.shutdown && !p.broken, !clean)
