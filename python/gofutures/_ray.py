@@ -234,12 +234,11 @@ class RayExecutor(_base.Executor):
             self._slots.release()
 
     def _watch(self):
-        # The watchdog: sleeps while nothing is pending; stops at shutdown
-        # once nothing is pending, or when the executor breaks.
+        # The watchdog: runs while something is pending (submit starts it
+        # again after), so an idle executor has no thread holding it and a
+        # dropped one is freed; stops when the executor breaks.
         while True:
             with self._lock:
-                while not self._pending and not self._shutdown:
-                    self._watch_cv.wait()
                 if not self._pending or self._broken:
                     self._watchdog = None
                     return

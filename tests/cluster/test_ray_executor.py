@@ -265,6 +265,22 @@ def test_task_timeout(ray_instance):
         assert rex.submit(T.square, 3).result(timeout=60) == 9
 
 
+def test_idle_executor_is_freed_when_dropped(ray_instance):
+    # Its watchdog thread runs only while tasks are pending: a dropped idle
+    # executor (never shut down) is freed, and so are its threads.
+    import gc
+    import weakref
+    rex = gofutures.RayExecutor()
+    assert rex.submit(T.square, 3).result(timeout=60) == 9
+    ref = weakref.ref(rex)
+    del rex
+    deadline = time.monotonic() + 30
+    while ref() is not None and time.monotonic() < deadline:
+        gc.collect()
+        time.sleep(0.05)   # the watchdog's next check (every 0.5 s) ends it
+    assert ref() is None
+
+
 def test_mixed_wait(ray_instance):
     with gofutures.RayExecutor() as rex, gofutures.ThreadPoolExecutor(2) as tpe:
         fs = [rex.submit(T.square, i) for i in range(5)] + [tpe.submit(T.square, i) for i in range(5)]
