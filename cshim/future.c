@@ -193,21 +193,10 @@ static PyObject *future_result(FutureObject *f, PyObject *const *args, Py_ssize_
         timeout = args[0];
     } else if (nargs || kwnames) {
         /* Slow path: a keyword or a wrong count. */
-        PyObject *tup = PyTuple_New(nargs);
-        if (!tup)
+        PyObject *tup = gf_tuple_from(args, nargs), *kw;
+        if (!tup || gf_kwargs_dict(args, nargs, kwnames, &kw) < 0) {
+            Py_XDECREF(tup);
             return NULL;
-        for (Py_ssize_t i = 0; i < nargs; i++)
-            PyTuple_SET_ITEM(tup, i, Py_NewRef(args[i]));
-        PyObject *kw = NULL;
-        if (kwnames) {
-            kw = PyDict_New();
-            for (Py_ssize_t i = 0; kw && i < PyTuple_GET_SIZE(kwnames); i++)
-                if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0)
-                    Py_CLEAR(kw);
-            if (!kw) {
-                Py_DECREF(tup);
-                return NULL;
-            }
         }
         int ok = PyArg_ParseTupleAndKeywords(tup, kw, "|O:result", (char **)names, &timeout);
         Py_DECREF(tup);

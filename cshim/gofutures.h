@@ -157,6 +157,13 @@ void gf_gate_clear(GfGate *g);
 extern PyTypeObject GfMapIter_Type;
 PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs);
 
+/* vectorargs.c: a vectorcall's arguments as a tuple and a dict.
+ * gf_tuple_from: a new tuple of items[0..n). gf_kwargs_dict: *out is a new
+ * dict of the keyword arguments (the values after args[nargs]), or NULL
+ * when there are none; -1 with an exception set on error. */
+PyObject *gf_tuple_from(PyObject *const *items, Py_ssize_t n);
+int gf_kwargs_dict(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, PyObject **out);
+
 /* coremethod.c: executor methods on the class that forward to self._core. */
 extern PyTypeObject GfCoreMethod_Type;
 int gf_coremethod_init(void);

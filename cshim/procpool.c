@@ -338,32 +338,14 @@ static PyObject *submit_call(ProcPoolObject *p, PyObject *const *args, Py_ssize_
                              PyObject *kwnames, int64_t timeout_ns, int64_t prio, int *queued)
 {
     /* The call travels as a pickle of (fn, args, kwargs or None). */
-    PyObject *call = PyTuple_New(3);
+    PyObject *a = gf_tuple_from(args + 1, nargs - 1), *kw;
+    if (!a || gf_kwargs_dict(args, nargs, kwnames, &kw) < 0) {
+        Py_XDECREF(a);
+        return NULL;
+    }
+    PyObject *call = Py_BuildValue("(ONN)", args[0], a, kw ? kw : Py_NewRef(Py_None));
     if (!call)
         return NULL;
-    PyTuple_SET_ITEM(call, 0, Py_NewRef(args[0]));
-    PyObject *a = PyTuple_New(nargs - 1);
-    if (!a) {
-        Py_DECREF(call);
-        return NULL;
-    }
-    for (Py_ssize_t i = 1; i < nargs; i++)
-        PyTuple_SET_ITEM(a, i - 1, Py_NewRef(args[i]));
-    PyTuple_SET_ITEM(call, 1, a);
-    PyObject *kw = Py_None;
-    if (kwnames && PyTuple_GET_SIZE(kwnames)) {
-        kw = PyDict_New();
-        for (Py_ssize_t i = 0; kw && i < PyTuple_GET_SIZE(kwnames); i++)
-            if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0)
-                Py_CLEAR(kw);
-        if (!kw) {
-            Py_DECREF(call);
-            return NULL;
-        }
-    } else {
-        Py_INCREF(kw);
-    }
-    PyTuple_SET_ITEM(call, 2, kw);
 
     FutureObject *f = gf_future_alloc();
     if (!f) {

@@ -239,19 +239,9 @@ static PyObject *submit_task(PoolObject *p, PyObject *const *args, Py_ssize_t na
     if (p->copy_context && !(f->ctx = PyContext_CopyCurrent()))
         goto fail;
     f->fn = Py_NewRef(args[0]);
-    f->args = PyTuple_New(nargs - 1);
-    if (!f->args)
+    f->args = gf_tuple_from(args + 1, nargs - 1);
+    if (!f->args || gf_kwargs_dict(args, nargs, kwnames, &f->kwargs) < 0)
         goto fail;
-    for (Py_ssize_t i = 1; i < nargs; i++)
-        PyTuple_SET_ITEM(f->args, i - 1, Py_NewRef(args[i]));
-    if (kwnames && PyTuple_GET_SIZE(kwnames)) {
-        f->kwargs = PyDict_New();
-        if (!f->kwargs)
-            goto fail;
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++)
-            if (PyDict_SetItem(f->kwargs, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0)
-                goto fail;
-    }
     Py_INCREF(f);   /* the queue's reference, handed to Go as a word */
     int rc = prio ? gf_pool_submit_prio(p->ph, (uintptr_t)f, f->h, prio)
                   : gf_pool_submit(p->ph, (uintptr_t)f, f->h);
