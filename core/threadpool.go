@@ -126,12 +126,19 @@ func (p *ThreadPool) SpawnFailed() {
 	p.mu.Unlock()
 }
 
-// NextOrPark pops the next task (st 1; st 2 for one cancelled while queued,
-// already counted as cancelled), or tells the worker to exit (st -1:
-// shut down or broken, and the queue drained; it is no longer counted), or
-// records w as idle (st 0): the caller then waits on w's token and calls
-// again. prev is how w's previous task ended (stats.OutcomeNone if already
-// reported), for the statistics.
+// NextOrPark's answers (pybind/abi.h: GF_NEXT_*).
+const (
+	NextExit      = -1 // shut down or broken, and the queue drained: the worker exits
+	NextParked    = 0  // nothing queued: w is idle; wait on its token, then call again
+	NextTask      = 1  // the task to run
+	NextCancelled = 2  // a task cancelled while queued, already counted: drop it
+)
+
+// NextOrPark pops the next task (NextTask, or NextCancelled for one
+// cancelled while queued), or tells the worker to exit (NextExit; it is no
+// longer counted), or records w as idle (NextParked). prev is how w's
+// previous task ended (stats.OutcomeNone if already reported), for the
+// statistics.
 //
 // A worker that finds nothing parks at once, in the same call: the binding
 // holds the GIL from its task's end to here, so no submit can slip in
@@ -147,10 +154,10 @@ func (p *ThreadPool) NextOrPark(w *Worker, prev stats.Outcome) (Task, int) {
 		if e.f != nil && e.f.Dequeued() {
 			// Cancelled in the queue and counted then: the caller drops
 			// the task and reports no outcome for it.
-			return e.t, 2
+			return e.t, NextCancelled
 		}
 		p.taken(w, stats.OutcomeNone, e, true, now)
-		return e.t, 1
+		return e.t, NextTask
 	}
 	if p.shutdown || p.exiting || p.broken {
 		if p.exiting {
@@ -161,11 +168,11 @@ func (p *ThreadPool) NextOrPark(w *Worker, prev stats.Outcome) (Task, int) {
 		p.workers--
 		p.mu.Unlock()
 		p.stats.WorkerExited(false, false)
-		return 0, -1
+		return 0, NextExit
 	}
 	p.idle = append(p.idle, w)
 	p.mu.Unlock()
-	return 0, 0
+	return 0, NextParked
 }
 
 // Shutdown stops new submissions and wakes every idle worker so that it

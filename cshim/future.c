@@ -117,17 +117,17 @@ static int wait_for(FutureObject *f, PyObject *timeout)
     if (gf_fork_guard() < 0)
         return -1;
     int st = state_of(f);
-    if (st >= ST_CANCELLED)
+    if (st >= GF_ST_CANCELLED)
         return 1;
     int64_t ns;
     if (gf_parse_timeout(timeout, &ns) < 0)
         return -1;
     if (ns == 0)
-        return state_of(f) >= ST_CANCELLED;   /* a poll */
+        return state_of(f) >= GF_ST_CANCELLED;   /* a poll */
     /* Parks on a semaphore that Go posts when f is done: no Go scheduler
      * hand-off on the wake-up (core/park.go). */
     int r = gf_block_token(f->h, gf_fut_add_token, gf_fut_remove_token, ns);
-    return r == 0 ? state_of(f) >= ST_CANCELLED : r;   /* done at the deadline? */
+    return r == 0 ? state_of(f) >= GF_ST_CANCELLED : r;   /* done at the deadline? */
 }
 
 /* ---- public methods ---------------------------------------------------- */
@@ -145,21 +145,21 @@ static PyObject *future_cancelled(FutureObject *f, PyObject *unused)
     if (gf_fork_guard() < 0)
         return NULL;
     int st = state_of(f);
-    return PyBool_FromLong(st == ST_CANCELLED || st == ST_CANCELLED_AND_NOTIFIED);
+    return PyBool_FromLong(st == GF_ST_CANCELLED || st == GF_ST_CANCELLED_AND_NOTIFIED);
 }
 
 static PyObject *future_running(FutureObject *f, PyObject *unused)
 {
     if (gf_fork_guard() < 0)
         return NULL;
-    return PyBool_FromLong(state_of(f) == ST_RUNNING);
+    return PyBool_FromLong(state_of(f) == GF_ST_RUNNING);
 }
 
 static PyObject *future_done(FutureObject *f, PyObject *unused)
 {
     if (gf_fork_guard() < 0)
         return NULL;
-    return PyBool_FromLong(state_of(f) >= ST_CANCELLED);
+    return PyBool_FromLong(state_of(f) >= GF_ST_CANCELLED);
 }
 
 static PyObject *result_or_exception(FutureObject *f, PyObject *timeout, int want_result)
@@ -168,11 +168,11 @@ static PyObject *result_or_exception(FutureObject *f, PyObject *timeout, int wan
     if (r < 0)
         return NULL;
     int st = state_of(f);
-    if (st == ST_CANCELLED || st == ST_CANCELLED_AND_NOTIFIED) {
+    if (st == GF_ST_CANCELLED || st == GF_ST_CANCELLED_AND_NOTIFIED) {
         PyErr_SetNone(gf_CancelledError);
         return NULL;
     }
-    if (st != ST_FINISHED) {
+    if (st != GF_ST_FINISHED) {
         PyErr_SetNone(gf_TimeoutError);
         return NULL;
     }
@@ -222,7 +222,7 @@ static int done_for_callback(FutureObject *f)
 {
     if (f->remote)
         return gf_future_arm(f);
-    return state_of(f) >= ST_CANCELLED;
+    return state_of(f) >= GF_ST_CANCELLED;
 }
 
 static PyObject *future_add_done_callback(FutureObject *f, PyObject *fn)
@@ -285,12 +285,12 @@ PyObject *gf_future_repr(FutureObject *f)
         return NULL;
     int st = state_of(f);
     PyObject *r;
-    if (st == ST_FINISHED && f->remote && f->decode != DEC_DONE) {
+    if (st == GF_ST_FINISHED && f->remote && f->decode != DEC_DONE) {
         /* A repr never unpickles (that runs the result's code and may break
          * the pool): the type is not known yet. */
         r = PyUnicode_FromFormat("<%U at %p state=%s %s (not yet unpickled)>", name, f,
                                  state_desc[st], gf_fut_failed(f->h) ? "raised" : "returned");
-    } else if (st == ST_FINISHED) {
+    } else if (st == GF_ST_FINISHED) {
         int raised = f->exception && PyObject_IsTrue(f->exception) > 0;
         PyObject *val = raised ? f->exception : (f->result ? f->result : Py_None);
         r = PyUnicode_FromFormat("<%U at %p state=%s %s %s>", name, f, state_desc[st],

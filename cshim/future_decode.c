@@ -69,7 +69,7 @@ static int wait_decoded(FutureObject *f)
  * next call tries again. */
 int gf_future_materialize(FutureObject *f)
 {
-    if (!f->remote || f->decode == DEC_DONE || state_of(f) != ST_FINISHED)
+    if (!f->remote || f->decode == DEC_DONE || state_of(f) != GF_ST_FINISHED)
         return 0;
     unsigned long me = PyThread_get_thread_ident();
     while (f->decode == DEC_BUSY) {

@@ -19,7 +19,7 @@ static inline int state_of(FutureObject *f)
     if (f->final)
         return f->final;
     int s = gf_fut_state(f->h);
-    if (s == ST_FINISHED || s == ST_CANCELLED_AND_NOTIFIED)
+    if (s == GF_ST_FINISHED || s == GF_ST_CANCELLED_AND_NOTIFIED)
         f->final = s;
     return s;
 }

@@ -107,7 +107,7 @@ int gf_future_notify_waiters(FutureObject *f, const char *method)
 int gf_future_arm(FutureObject *f)
 {
     if (f->armed)
-        return gf_fut_state(f->h) >= ST_CANCELLED;
+        return gf_fut_state(f->h) >= GF_ST_CANCELLED;
     f->armed = 1;
     int rc = gf_fut_add_listener(f->h, (uintptr_t)f);
     if (rc & GF_LISTEN_STORED)
@@ -134,11 +134,11 @@ int gf_future_publish(FutureObject *f, int *notify)
     if (s == old)
         return 0;
     f->seen = s;
-    if (s >= ST_CANCELLED && old < ST_CANCELLED)
+    if (s >= GF_ST_CANCELLED && old < GF_ST_CANCELLED)
         *notify = 1;
-    if (s == ST_FINISHED)
+    if (s == GF_ST_FINISHED)
         return gf_future_notify_waiters(f, gf_fut_failed(f->h) ? "add_exception" : "add_result");
-    if (s == ST_CANCELLED_AND_NOTIFIED)
+    if (s == GF_ST_CANCELLED_AND_NOTIFIED)
         return gf_future_notify_waiters(f, "add_cancelled");
     return 0;
 }
@@ -150,11 +150,11 @@ int gf_future_publish(FutureObject *f, int *notify)
 static int protocol_state(FutureObject *f)
 {
     int s = state_of(f);
-    if (!f->remote || !f->armed || s < ST_CANCELLED)
+    if (!f->remote || !f->armed || s < GF_ST_CANCELLED)
         return s;
-    if (f->seen >= ST_CANCELLED)
+    if (f->seen >= GF_ST_CANCELLED)
         return f->seen;
-    return s == ST_CANCELLED ? ST_PENDING : ST_RUNNING;
+    return s == GF_ST_CANCELLED ? GF_ST_PENDING : GF_ST_RUNNING;
 }
 
 /* Logs the error a done-callback raised, as the stdlib's _invoke_callbacks

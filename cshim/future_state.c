@@ -15,7 +15,7 @@
 void gf_future_force(FutureObject *f, int state, int failed)
 {
     gf_fut_force(f->h, state, failed);
-    f->final = (state == ST_FINISHED || state == ST_CANCELLED_AND_NOTIFIED) ? state : 0;
+    f->final = (state == GF_ST_FINISHED || state == GF_ST_CANCELLED_AND_NOTIFIED) ? state : 0;
     f->seen = state;   /* as the stdlib's setter: nobody is told */
 }
 
@@ -42,7 +42,7 @@ int gf_future_finish(FutureObject *f, PyObject *result, PyObject *exc)
         set_invalid_state(f);
         return -1;
     }
-    f->final = ST_FINISHED;
+    f->final = GF_ST_FINISHED;
     /* Go has woken its waiters; they need the GIL we hold to read these. */
     if (exc)
         Py_XSETREF(f->exception, Py_NewRef(exc));
@@ -53,7 +53,7 @@ int gf_future_finish(FutureObject *f, PyObject *result, PyObject *exc)
      * (if it holds one) comes back now; the pool finds no owner left. */
     PyObject *owned = NULL;
     if (f->remote) {
-        f->seen = ST_FINISHED;
+        f->seen = GF_ST_FINISHED;
         f->decode = DEC_DONE;
         Py_CLEAR(f->raw);
         owned = (PyObject *)gf_fut_take_owner(f->h);
@@ -91,12 +91,12 @@ int gf_future_cancel(FutureObject *f)
     if (taken < 0)
         return -1;
     int rc = gf_fut_cancel(f->h);
-    if (f->remote && rc == 2)
-        f->seen = ST_CANCELLED;   /* under the condition, as gf_future_publish() */
-    gf_future_cond_exit(f, taken, rc == 2);
-    if (rc == 0)
+    if (f->remote && rc == GF_CANCEL_NOW)
+        f->seen = GF_ST_CANCELLED;   /* under the condition, as gf_future_publish() */
+    gf_future_cond_exit(f, taken, rc == GF_CANCEL_NOW);
+    if (rc == GF_CANCEL_REFUSED)
         return 0;
-    if (rc == 2 && gf_future_invoke_callbacks(f) < 0)
+    if (rc == GF_CANCEL_NOW && gf_future_invoke_callbacks(f) < 0)
         return -1;
     return 1;
 }

@@ -24,14 +24,10 @@ static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
 static inline PyObject *Py_XNewRef(PyObject *o) { Py_XINCREF(o); return o; }
 #endif
 
-/* Future states: the values of core.State. */
-enum { ST_PENDING, ST_RUNNING, ST_CANCELLED, ST_CANCELLED_AND_NOTIFIED, ST_FINISHED };
-/* Where a process future's result is (FutureObject.decode). */
+/* States, outcomes, wait kinds, events, flags and return codes shared with
+ * Go are in abi.h. */
+/* Where a process future's result is (FutureObject.decode); C only. */
 enum { DEC_IN_GO, DEC_BUSY, DEC_DONE };
-/* Waiter outcomes: core.Outcome. */
-enum { OUT_RESULT, OUT_EXCEPTION, OUT_CANCELLED };
-/* Wait kinds: core.WaitKind. */
-enum { WK_AS_COMPLETED, WK_FIRST_COMPLETED, WK_FIRST_EXCEPTION, WK_ALL_COMPLETED };
 
 typedef struct {
     PyObject_HEAD
@@ -73,7 +69,7 @@ typedef struct {
     unsigned long decoder;
     PyObject *raw;
     PyObject *pool;
-    /* ST_FINISHED or ST_CANCELLED_AND_NOTIFIED once seen: those states only
+    /* GF_ST_FINISHED or GF_ST_CANCELLED_AND_NOTIFIED once seen: those states only
      * change through the _state setter (gf_future_force), so a done future
      * answers state questions without a call into Go. 0: ask Go. */
     int final;

@@ -33,8 +33,6 @@ static const char FUTURE_BROKEN[] =
 static const char SUBMIT_BROKEN[] =
     "A child process terminated abruptly, the process pool is not usable anymore";
 
-/* core.Event kinds */
-enum { EV_DELIVER = 1, EV_SPAWN, EV_REAP, EV_BROKEN, EV_DONE };
 
 /* Looked up when the first process pool is made (they import multiprocessing). */
 static PyObject *pickle_loads, *fp_dumps, *BrokenProcessPool, *RemoteTraceback, *format_exception;
@@ -147,7 +145,7 @@ PyObject *gf_procpool_decode(PyObject *raw, PyObject *pool, FutureObject *f)
     /* Go's failed flag only: the state stays FINISHED, and what the stdlib's
      * protocol has seen is left to publish() (gf_future_force would mark
      * it seen, and its waiters would never be told). */
-    gf_fut_force(f->h, ST_FINISHED, 1);
+    gf_fut_force(f->h, GF_ST_FINISHED, 1);
     if (pool && Py_IS_TYPE(pool, &GfProcPool_Type))
         gf_proc_break(((ProcPoolObject *)pool)->ph);
     return e;
@@ -311,11 +309,11 @@ static PyObject *do_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t 
         return NULL;
     }
     int flags = gf_proc_flags(p->ph);   /* checked before pickling, as the stdlib does */
-    if (flags & 2) {
+    if (flags & GF_FLAG_BROKEN) {
         set_broken(p);
         return NULL;
     }
-    if (flags & 1) {   /* at exit too: the exit hook shuts pools down first, as the stdlib's does */
+    if (flags & GF_FLAG_SHUTDOWN) {   /* at exit too: the exit hook shuts pools down first, as the stdlib's does */
         PyErr_SetString(PyExc_RuntimeError, "cannot schedule new futures after shutdown");
         return NULL;
     }
@@ -382,7 +380,7 @@ static PyObject *submit_call(ProcPoolObject *p, PyObject *const *args, Py_ssize_
     PyBuffer_Release(&view);
     Py_DECREF(data);
     if (rc < 0) {
-        if (rc == -2)
+        if (rc == GF_SUBMIT_BROKEN)
             set_broken(p);
         else
             PyErr_SetString(PyExc_RuntimeError, "cannot schedule new futures after shutdown");
@@ -391,7 +389,7 @@ static PyObject *submit_call(ProcPoolObject *p, PyObject *const *args, Py_ssize_
     }
     *queued = 1;
     gf_gate_attach(&p->gate, f->h);
-    if (rc == 1) {
+    if (rc == GF_SUBMIT_SPAWN) {
         /* Start a worker process; the controller gives the start back to Go
          * (spawn_failed) if it fails, and the task stays queued. */
         PyObject *r = PyObject_CallMethod(p->ctl, "spawn", "n", (Py_ssize_t)1);
@@ -440,27 +438,27 @@ static PyObject *pp_serve(ProcPoolObject *p, PyObject *unused)
         for (int64_t i = 0; i < n; i++) {
             PyObject *arg;
             switch (ev[i].kind) {
-            case EV_DELIVER: {
+            case GF_EV_DELIVER: {
                 /* Go gives back the reference that listen() gave it. */
                 FutureObject *f = (FutureObject *)ev[i].owner;
                 gf_future_deliver(f);
                 Py_DECREF(f);
                 break;
             }
-            case EV_SPAWN:
+            case GF_EV_SPAWN:
                 arg = PyLong_FromLongLong(ev[i].n);
                 if (arg) call_ctl(p, "spawn", arg);
                 Py_XDECREF(arg);
                 break;
-            case EV_REAP:
+            case GF_EV_REAP:
                 arg = PyLong_FromUnsignedLongLong(ev[i].worker);
                 if (arg) call_ctl(p, "reap", arg);
                 Py_XDECREF(arg);
                 break;
-            case EV_BROKEN:
+            case GF_EV_BROKEN:
                 call_ctl(p, "broken", Py_None);
                 break;
-            case EV_DONE:
+            case GF_EV_DONE:
                 done = 1;
                 timeout = 0;   /* drain what is left, then leave */
                 break;
@@ -559,8 +557,8 @@ static PyObject *pp_counts(ProcPoolObject *p, PyObject *unused)
     gf_proc_counts(p->ph, &q, &inf, &w, &done, &flags);
     return Py_BuildValue("{sLsLsLsLsOsO}", "queued", (long long)q, "in_flight", (long long)inf,
                          "workers", (long long)w, "completed", (long long)done,
-                         "shutdown", (flags & 1) ? Py_True : Py_False,
-                         "broken", (flags & 2) ? Py_True : Py_False);
+                         "shutdown", (flags & GF_FLAG_SHUTDOWN) ? Py_True : Py_False,
+                         "broken", (flags & GF_FLAG_BROKEN) ? Py_True : Py_False);
 }
 
 static PyObject *pp_stats_id(ProcPoolObject *p, PyObject *unused)

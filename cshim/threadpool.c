@@ -85,6 +85,9 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     return (PyObject *)p;
 }
 
+/* What release_tasks does with the futures it takes back from the queue. */
+enum { RELEASE_DROP, RELEASE_CANCEL, RELEASE_BREAK };
+
 static void release_tasks(uintptr_t *ts, int64_t n, int how)
 {
     for (int64_t i = 0; i < n; i++) {
@@ -94,14 +97,14 @@ static void release_tasks(uintptr_t *ts, int64_t n, int how)
         Py_CLEAR(f->kwargs);
         Py_CLEAR(f->ctx);   /* never entered: the future's copy goes with the call */
         int rc = 0;
-        if (how == 1) {
+        if (how == RELEASE_CANCEL) {
             /* shutdown(cancel_futures=True): cancelled and notified at once,
              * so wait()/as_completed() count it done (a fix: the stdlib
              * leaves it CANCELLED, and a wait without a timeout hangs). */
             rc = gf_future_cancel(f);
-            if (rc == 1)
+            if (rc == 1)   /* cancelled (gf_future_cancel: 1, or 0 if it was running) */
                 rc = gf_future_set_running(f) < 0 ? -1 : 0;
-        } else if (how == 2) {
+        } else if (how == RELEASE_BREAK) {
             PyObject *e = PyObject_CallFunction(gf_BrokenThreadPool, "s", BROKEN_MSG);
             rc = e ? gf_future_finish(f, NULL, e) : -1;
             Py_XDECREF(e);
@@ -138,7 +141,7 @@ static void pool_dealloc(PoolObject *p)
         /* No worker holds us any more; drop whatever is still queued. */
         int64_t n;
         uintptr_t *ts = gf_pool_shutdown(p->ph, 1, &n);
-        release_tasks(ts, n, 1);
+        release_tasks(ts, n, RELEASE_CANCEL);
         gf_pool_free(p->ph);
         p->ph = 0;
     }
@@ -217,7 +220,7 @@ static PyObject *submit_task(PoolObject *p, PyObject *const *args, Py_ssize_t na
     if (gf_interpreter_shutdown) {
         int64_t q, w, i, flags;
         gf_pool_counts(p->ph, &q, &w, &i, &flags);
-        if (!(flags & 3)) {
+        if (!(flags & (GF_FLAG_SHUTDOWN | GF_FLAG_BROKEN))) {
             PyErr_SetString(PyExc_RuntimeError,
                             "cannot schedule new futures after interpreter shutdown");
             return NULL;
@@ -247,7 +250,7 @@ static PyObject *submit_task(PoolObject *p, PyObject *const *args, Py_ssize_t na
                   : gf_pool_submit(p->ph, (uintptr_t)f, f->h);
     if (rc < 0) {
         Py_DECREF(f);
-        if (rc == -2)
+        if (rc == GF_SUBMIT_BROKEN)
             PyErr_SetString(gf_BrokenThreadPool, BROKEN_MSG);
         else
             PyErr_SetString(PyExc_RuntimeError, "cannot schedule new futures after shutdown");
@@ -256,7 +259,7 @@ static PyObject *submit_task(PoolObject *p, PyObject *const *args, Py_ssize_t na
     /* Queued: the slot is the future's (a worker may have run it already;
      * then it goes back at once). */
     gf_gate_attach(&p->gate, f->h);
-    if (rc == 1) {
+    if (rc == GF_SUBMIT_SPAWN) {
         PyObject *r = PyObject_CallOneArg(p->spawn, (PyObject *)p);
         if (!r) {
             gf_pool_spawn_failed(p->ph);
@@ -272,14 +275,12 @@ fail:
     return NULL;
 }
 
-/* How a task ended, reported to Go with the worker's next pop (statistics,
- * stats.Outcome): no extra call into Go per task. */
-enum { TASK_NONE, TASK_OK, TASK_FAILED, TASK_CANCELLED };
-
-/* Runs one task; steals the queue's reference to f. Returns a TASK_*. */
+/* Runs one task; steals the queue's reference to f. Returns how it ended
+ * (GF_TASK_*, abi.h), reported to Go with the worker's next pop for the
+ * statistics: no extra call into Go per task. */
 static int run_task(FutureObject *f)
 {
-    int outcome = TASK_FAILED;
+    int outcome = GF_TASK_FAILED;
     int r = gf_future_set_running(f);
     /* The worker takes the future's references to the call (and context). */
     PyObject *fn = f->fn, *args = f->args, *kw = f->kwargs, *ctx = f->ctx;
@@ -305,7 +306,7 @@ static int run_task(FutureObject *f)
         }
         int rc;
         if (res) {
-            outcome = TASK_OK;
+            outcome = GF_TASK_OK;
             rc = gf_future_finish(f, res, NULL);
             Py_DECREF(res);
         } else {
@@ -326,7 +327,7 @@ static int run_task(FutureObject *f)
     } else if (r < 0) {
         gf_log_current_exception("Exception in worker", Py_None);
     } else {
-        outcome = TASK_CANCELLED;
+        outcome = GF_TASK_CANCELLED;
     }
     Py_XDECREF(fn);
     Py_XDECREF(args);
@@ -348,23 +349,23 @@ static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
         return PyErr_SetFromErrno(PyExc_OSError);
     uintptr_t wh = gf_pool_worker_new_token(ph, (uintptr_t)&sem);
     int64_t held_since = gf_now_ns();
-    int prev = TASK_NONE;   /* the last task's outcome, not yet reported */
+    int prev = GF_TASK_NONE;   /* the last task's outcome, not yet reported */
     for (;;) {
         /* Consecutive ready tasks run without giving the GIL back; with
          * none, this worker is idle before the GIL is released. */
         uintptr_t t;
         int st = gf_pool_next_or_park(ph, wh, prev, &t);
-        prev = TASK_NONE;
-        if (st == 0) {
+        prev = GF_TASK_NONE;
+        if (st == GF_NEXT_PARKED) {
             do {
                 Py_BEGIN_ALLOW_THREADS
                 gf_sem_wait(&sem, -1);   /* until a submit, shutdown or exit */
                 Py_END_ALLOW_THREADS
-            } while ((st = gf_pool_next_or_park(ph, wh, TASK_NONE, &t)) == 0);
+            } while ((st = gf_pool_next_or_park(ph, wh, GF_TASK_NONE, &t)) == GF_NEXT_PARKED);
             held_since = gf_now_ns();
-            if (st < 0)
+            if (st == GF_NEXT_EXIT)
                 break;
-        } else if (st < 0) {
+        } else if (st == GF_NEXT_EXIT) {
             break;
         } else if (gf_now_ns() - held_since > switch_ns) {
             PyObject *r = PyObject_CallNoArgs(switch_point);   /* may hand the GIL over */
@@ -375,8 +376,8 @@ static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
             held_since = gf_now_ns();
         }
         prev = run_task((FutureObject *)t);
-        if (st == 2)
-            prev = TASK_NONE;   /* cancelled in the queue: counted when cancel() ran */
+        if (st == GF_NEXT_CANCELLED)
+            prev = GF_TASK_NONE;   /* cancelled in the queue: counted when cancel() ran */
     }
     gf_pool_worker_free(wh);   /* not idle any more: nothing posts sem */
     sem_destroy(&sem);
@@ -390,7 +391,7 @@ static PyObject *pool_initializer_failed(PoolObject *p, PyObject *unused)
     int64_t n;
     uintptr_t *ts = gf_pool_break(p->ph, &n);
     gf_pool_worker_exited(p->ph);
-    release_tasks(ts, n, 2);
+    release_tasks(ts, n, RELEASE_BREAK);
     Py_RETURN_NONE;
 }
 
@@ -403,7 +404,7 @@ static PyObject *pool_shutdown(PoolObject *p, PyObject *cancel)
         Py_RETURN_NONE;
     int64_t n;
     uintptr_t *ts = gf_pool_shutdown(p->ph, c, &n);
-    release_tasks(ts, n, 1);
+    release_tasks(ts, n, RELEASE_CANCEL);
     Py_RETURN_NONE;
 }
 
@@ -422,8 +423,8 @@ static PyObject *pool_counts(PoolObject *p, PyObject *unused)
     int64_t q, w, i, flags;
     gf_pool_counts(p->ph, &q, &w, &i, &flags);
     return Py_BuildValue("{sLsLsLsOsO}", "queued", (long long)q, "workers", (long long)w,
-                         "idle", (long long)i, "shutdown", (flags & 1) ? Py_True : Py_False,
-                         "broken", (flags & 2) ? Py_True : Py_False);
+                         "idle", (long long)i, "shutdown", (flags & GF_FLAG_SHUTDOWN) ? Py_True : Py_False,
+                         "broken", (flags & GF_FLAG_BROKEN) ? Py_True : Py_False);
 }
 
 static PyObject *pool_stats_id(PoolObject *p, PyObject *unused)

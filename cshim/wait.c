@@ -27,9 +27,9 @@ static PyObject *bridge_notify(BridgeObject *b, int outcome)
         gf_waiter_notify(b->wh, b->idx, outcome);
     Py_RETURN_NONE;
 }
-static PyObject *bridge_add_result(PyObject *b, PyObject *f) { return bridge_notify((BridgeObject *)b, OUT_RESULT); }
-static PyObject *bridge_add_exception(PyObject *b, PyObject *f) { return bridge_notify((BridgeObject *)b, OUT_EXCEPTION); }
-static PyObject *bridge_add_cancelled(PyObject *b, PyObject *f) { return bridge_notify((BridgeObject *)b, OUT_CANCELLED); }
+static PyObject *bridge_add_result(PyObject *b, PyObject *f) { return bridge_notify((BridgeObject *)b, GF_OUT_RESULT); }
+static PyObject *bridge_add_exception(PyObject *b, PyObject *f) { return bridge_notify((BridgeObject *)b, GF_OUT_EXCEPTION); }
+static PyObject *bridge_add_cancelled(PyObject *b, PyObject *f) { return bridge_notify((BridgeObject *)b, GF_OUT_CANCELLED); }
 
 static PyMethodDef bridge_methods[] = {
     {"add_result", bridge_add_result, METH_O, NULL},
@@ -87,17 +87,17 @@ static int reg_foreign(Reg *r, Py_ssize_t i)
     state = PyObject_GetAttrString(f, "_state");
     if (!state)
         goto out;
-    int notified = PyObject_RichCompareBool(state, gf_state_str[ST_FINISHED], Py_EQ);
-    int cancelled = notified ? 0 : PyObject_RichCompareBool(state, gf_state_str[ST_CANCELLED_AND_NOTIFIED], Py_EQ);
+    int notified = PyObject_RichCompareBool(state, gf_state_str[GF_ST_FINISHED], Py_EQ);
+    int cancelled = notified ? 0 : PyObject_RichCompareBool(state, gf_state_str[GF_ST_CANCELLED_AND_NOTIFIED], Py_EQ);
     if (notified < 0 || cancelled < 0)
         goto out;
     if (cancelled) {
-        r->already[i] = 1 + OUT_CANCELLED;
+        r->already[i] = 1 + GF_OUT_CANCELLED;
     } else if (notified) {
         PyObject *e = PyObject_GetAttrString(f, "_exception");
         if (!e)
             goto out;
-        r->already[i] = 1 + (e != Py_None ? OUT_EXCEPTION : OUT_RESULT);
+        r->already[i] = 1 + (e != Py_None ? GF_OUT_EXCEPTION : GF_OUT_RESULT);
         Py_DECREF(e);
     } else {
         waiters = PyObject_GetAttrString(f, "_waiters");
@@ -220,10 +220,10 @@ static int reg_open(Reg *r, PyObject *fs, int kind, PyObject **set_out)
             continue;
         }
         FutureObject *g = (FutureObject *)f;
-        if (g->final == ST_CANCELLED_AND_NOTIFIED)   /* known done: Go is not asked */
-            r->already[i] = 1 + OUT_CANCELLED;
-        else if (g->final == ST_FINISHED)
-            r->already[i] = 1 + (gf_future_failed(g) ? OUT_EXCEPTION : OUT_RESULT);
+        if (g->final == GF_ST_CANCELLED_AND_NOTIFIED)   /* known done: Go is not asked */
+            r->already[i] = 1 + GF_OUT_CANCELLED;
+        else if (g->final == GF_ST_FINISHED)
+            r->already[i] = 1 + (gf_future_failed(g) ? GF_OUT_EXCEPTION : GF_OUT_RESULT);
         else
             hs[i] = g->h;   /* 0 (skipped by Go) for the others */
     }
@@ -255,7 +255,7 @@ static int has_exception(PyObject *f)
 {
     if (GfFuture_Check(f))
         return gf_future_failed((FutureObject *)f);   /* a process future's may still be bytes in Go */
-    return 1;   /* a foreign future reported OUT_EXCEPTION from its _exception */
+    return 1;   /* a foreign future reported GF_OUT_EXCEPTION from its _exception */
 }
 
 PyObject *gf_wait(PyObject *mod, PyObject *args, PyObject *kwargs)
@@ -271,12 +271,12 @@ PyObject *gf_wait(PyObject *mod, PyObject *args, PyObject *kwargs)
         if (eq < 0)
             return NULL;
         if (eq)
-            kind = WK_FIRST_COMPLETED + k;
+            kind = GF_WK_FIRST_COMPLETED + k;
     }
 
     Reg r;
     PyObject *set = NULL, *done = NULL, *not_done = NULL, *result = NULL;
-    if (reg_open(&r, fs, kind < 0 ? WK_ALL_COMPLETED : kind, &set) < 0)
+    if (reg_open(&r, fs, kind < 0 ? GF_WK_ALL_COMPLETED : kind, &set) < 0)
         return NULL;
     /* r.already[i] != 0: item i is done (before the wait, or taken after). */
     Py_ssize_t ndone = 0;
@@ -285,11 +285,11 @@ PyObject *gf_wait(PyObject *mod, PyObject *args, PyObject *kwargs)
         if (!r.already[i])
             continue;
         ndone++;
-        if (r.already[i] == 1 + OUT_EXCEPTION && has_exception(PyList_GET_ITEM(r.items, i)))
+        if (r.already[i] == 1 + GF_OUT_EXCEPTION && has_exception(PyList_GET_ITEM(r.items, i)))
             any_exc = 1;
     }
-    int early = (kind == WK_FIRST_COMPLETED && ndone > 0) ||
-                (kind == WK_FIRST_EXCEPTION && any_exc) || ndone == r.n;
+    int early = (kind == GF_WK_FIRST_COMPLETED && ndone > 0) ||
+                (kind == GF_WK_FIRST_EXCEPTION && any_exc) || ndone == r.n;
     if (!early) {
         if (kind < 0) {
             PyErr_Format(PyExc_ValueError, "Invalid return condition: %R", return_when);
@@ -403,7 +403,7 @@ static int ac_start(AsCompletedObject *it)
         if (it->end_time < 0)
             it->end_time = 0;
     }
-    if (reg_open(&it->reg, it->fs, WK_AS_COMPLETED, NULL) < 0)
+    if (reg_open(&it->reg, it->fs, GF_WK_AS_COMPLETED, NULL) < 0)
         return -1;
     Py_CLEAR(it->fs);
     it->started = 1;   /* registered: a later next() does not register again */

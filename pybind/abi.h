@@ -1,7 +1,73 @@
-/* Constants of the C ABI between pybind (Go) and the C shim, defined once:
- * pybind's cgo preambles include this header, and so does gofutures.h. */
+/* The C ABI between pybind (Go) and the C shim, defined once: the enums,
+ * bit sets and return codes that cross it. pybind's cgo preambles include
+ * this header and so does cshim/gofutures.h; pybind/abi_check.go makes the
+ * Go build fail if a value here and its core/ counterpart ever differ.
+ *
+ * The exports themselves are named gf_<object>_<verb> by the Go object they
+ * reach: gf_fut_* (core.Future), gf_pool_* (core.ThreadPool), gf_proc_*
+ * (core.ProcPool), gf_waiter_*, gf_gate_*; the shim's own C functions are
+ * gf_future_*, gf_mapiter_*, ... (cshim/gofutures.h). */
 #ifndef GOFUTURES_ABI_H
 #define GOFUTURES_ABI_H
+
+#include <stdint.h>
+
+/* A future's state (core.State): gf_fut_state, gf_fut_force. */
+enum {
+    GF_ST_PENDING,
+    GF_ST_RUNNING,
+    GF_ST_CANCELLED,
+    GF_ST_CANCELLED_AND_NOTIFIED,
+    GF_ST_FINISHED
+};
+
+/* How a future completed, as a waiter is told (core.Outcome):
+ * gf_waiter_take. */
+enum { GF_OUT_RESULT, GF_OUT_EXCEPTION, GF_OUT_CANCELLED };
+
+/* What a waiter waits for (core.WaitKind): gf_waiter_new. */
+enum { GF_WK_AS_COMPLETED, GF_WK_FIRST_COMPLETED, GF_WK_FIRST_EXCEPTION, GF_WK_ALL_COMPLETED };
+
+/* How a thread worker's last task ended, for the statistics
+ * (stats.Outcome): gf_pool_next_or_park's prev. */
+enum { GF_TASK_NONE, GF_TASK_OK, GF_TASK_FAILED, GF_TASK_CANCELLED };
+
+/* gf_pool_next_or_park's answer. */
+enum {
+    GF_NEXT_EXIT = -1,     /* shut down or broken and drained: the worker exits */
+    GF_NEXT_PARKED = 0,    /* nothing queued: wait on the token, then ask again */
+    GF_NEXT_TASK = 1,      /* *task is the next one to run */
+    GF_NEXT_CANCELLED = 2  /* *task was cancelled in the queue (counted): release it */
+};
+
+/* What the process pool's service thread is told to do (core.Ev*):
+ * gf_proc_events fills an array of these (core.Event). */
+enum { GF_EV_DELIVER = 1, GF_EV_SPAWN, GF_EV_REAP, GF_EV_BROKEN, GF_EV_DONE };
+typedef struct {
+    int32_t kind;      /* GF_EV_* */
+    int64_t n;         /* GF_EV_SPAWN: how many workers to start */
+    uintptr_t owner;   /* GF_EV_DELIVER: the FutureObject whose reference Go gives back */
+    uint64_t worker;   /* GF_EV_REAP: the worker's pid */
+} gf_event;
+
+/* A pool's flags: gf_pool_counts, gf_proc_counts, gf_proc_flags. */
+#define GF_FLAG_SHUTDOWN 1
+#define GF_FLAG_BROKEN 2
+
+/* A pool submit's outcome: gf_pool_submit*, gf_proc_submit*. */
+enum {
+    GF_SUBMIT_BROKEN = -2,    /* not queued: the pool is broken */
+    GF_SUBMIT_SHUTDOWN = -1,  /* not queued: the pool is shut down */
+    GF_SUBMIT_OK = 0,
+    GF_SUBMIT_SPAWN = 1       /* queued; the caller starts a worker thread */
+};
+
+/* gf_fut_cancel's answer. */
+enum {
+    GF_CANCEL_REFUSED = 0,  /* running or finished: not cancelled */
+    GF_CANCEL_ALREADY = 1,  /* it was cancelled before */
+    GF_CANCEL_NOW = 2       /* cancelled by this call: the caller runs the callbacks */
+};
 
 /* gf_fut_add_listener's result bits. */
 #define GF_LISTEN_DONE 1    /* the future is done (run a late callback now) */

@@ -50,19 +50,19 @@ func gf_fut_failed(h C.uintptr_t) C.int {
 	return 0
 }
 
-// gf_fut_cancel returns 0 (not cancelled), 1 (already cancelled) or 2
-// (cancelled by this call: the caller runs the done-callbacks).
+// gf_fut_cancel returns a GF_CANCEL_* code (abi.h): GF_CANCEL_NOW when
+// this call cancelled it (the caller then runs the done-callbacks).
 //
 //export gf_fut_cancel
 func gf_fut_cancel(h C.uintptr_t) C.int {
 	c, t := fut(h).Cancel()
 	switch {
 	case t:
-		return 2
+		return C.GF_CANCEL_NOW
 	case c:
-		return 1
+		return C.GF_CANCEL_ALREADY
 	}
-	return 0
+	return C.GF_CANCEL_REFUSED
 }
 
 // gf_fut_set_running returns 1 (now RUNNING), 0 (was cancelled; waiters

@@ -41,12 +41,12 @@ func gf_pool_worker_new_token(ph, tok C.uintptr_t) C.uintptr_t {
 	return newHandle(pool(ph).NewTokenWorker(uintptr(tok)))
 }
 
-// gf_pool_next_or_park stores the next task in *task and returns 1 (2 for
-// a task cancelled while queued, already counted: run it, report nothing),
-// or returns -1 (the worker must exit), or 0: the worker is idle; it waits
-// on its semaphore (GIL released) and calls again. prev reports how the
-// worker's previous task ended (0 none/already reported, 1 result,
-// 2 exception, 3 cancelled before it ran), for the pool's statistics.
+// gf_pool_next_or_park stores the next task in *task and returns
+// GF_NEXT_TASK (GF_NEXT_CANCELLED for a task cancelled while queued,
+// already counted: release it, report nothing), or GF_NEXT_EXIT (the worker
+// must exit), or GF_NEXT_PARKED: the worker is idle; it waits on its
+// semaphore (GIL released) and calls again. prev (GF_TASK_*) is how the
+// worker's previous task ended, for the pool's statistics.
 //
 //export gf_pool_next_or_park
 func gf_pool_next_or_park(ph, wh C.uintptr_t, prev C.int, task *C.uintptr_t) C.int {

@@ -3,14 +3,7 @@ package main
 /*
 #include <stdint.h>
 #include <stdlib.h>
-
-// One thing the process pool's service thread must do (core.Event).
-typedef struct {
-	int32_t kind;
-	int64_t n;
-	uintptr_t owner;
-	uint64_t worker;
-} gf_event;
+#include "abi.h"   // gf_event, GF_FLAG_*, GF_SUBMIT_*
 */
 import "C"
 
@@ -99,20 +92,14 @@ func gf_proc_wait_done(ph C.uintptr_t, timeoutNs C.int64_t) C.int {
 	return 0
 }
 
-// gf_proc_counts reports a snapshot; flags: 1 shut down, 2 broken.
+// gf_proc_counts reports a snapshot; flags: GF_FLAG_SHUTDOWN, GF_FLAG_BROKEN.
 //
 //export gf_proc_counts
 func gf_proc_counts(ph C.uintptr_t, queued, inflight, workers, completed, flags *C.int64_t) {
 	c := proc(ph).Counts()
 	*queued, *inflight, *workers = C.int64_t(c.Queued), C.int64_t(c.InFlight), C.int64_t(c.Workers)
 	*completed = C.int64_t(c.Completed)
-	*flags = 0
-	if c.Shutdown {
-		*flags |= 1
-	}
-	if c.Broken {
-		*flags |= 2
-	}
+	*flags = C.int64_t(poolFlags(c.Shutdown, c.Broken))
 }
 
 //export gf_proc_break
@@ -133,17 +120,9 @@ func gf_proc_cause(ph C.uintptr_t, buf unsafe.Pointer, n C.int64_t) C.int64_t {
 	return C.int64_t(len(c))
 }
 
-// gf_proc_flags reports 1 if shut down, plus 2 if broken.
+// gf_proc_flags reports GF_FLAG_SHUTDOWN and GF_FLAG_BROKEN.
 //
 //export gf_proc_flags
 func gf_proc_flags(ph C.uintptr_t) C.int {
-	s, b := proc(ph).Closed()
-	f := 0
-	if s {
-		f |= 1
-	}
-	if b {
-		f |= 2
-	}
-	return C.int(f)
+	return poolFlags(proc(ph).Closed())
 }

@@ -3,6 +3,7 @@ package main
 /*
 #include <stdint.h>
 #include <stdlib.h>
+#include "abi.h"   // GF_FLAG_*, GF_SUBMIT_*, GF_NEXT_*
 */
 import "C"
 
@@ -28,27 +29,26 @@ func gf_pool_free(ph C.uintptr_t) {
 }
 
 // gf_pool_submit queues a task word (the C side's owned reference) whose
-// future is fh. It returns 0, 1 when the caller must start a worker thread,
-// -1 after shutdown, -2 when broken (the task was not queued).
+// future is fh. It returns a GF_SUBMIT_* code (abi.h).
 //
 //export gf_pool_submit
 func gf_pool_submit(ph C.uintptr_t, task C.uintptr_t, fh C.uintptr_t) C.int {
 	return submitResult(pool(ph).Submit(core.Task(task), fut(fh)))
 }
 
-// submitResult is a pool submit's outcome as the C side reads it: 1 when
-// the caller must start a worker, 0, -1 after shutdown, -2 when broken.
+// submitResult is a pool submit's outcome as the C side reads it, a
+// GF_SUBMIT_* code, for both pools.
 func submitResult(spawn bool, err error) C.int {
 	switch err {
 	case core.ErrShutdown:
-		return -1
+		return C.GF_SUBMIT_SHUTDOWN
 	case core.ErrBroken, core.ErrProcBroken:
-		return -2
+		return C.GF_SUBMIT_BROKEN
 	}
 	if spawn {
-		return 1
+		return C.GF_SUBMIT_SPAWN
 	}
-	return 0
+	return C.GF_SUBMIT_OK
 }
 
 // gf_pool_submit_prio is gf_pool_submit for a task of priority prio (lower
@@ -100,17 +100,23 @@ func gf_pool_break(ph C.uintptr_t, n *C.int64_t) *C.uintptr_t {
 	return tasksToC(pool(ph).Break(), n)
 }
 
-// gf_pool_counts reports a snapshot; flags: 1 shut down, 2 broken.
+// gf_pool_counts reports a snapshot; flags: GF_FLAG_SHUTDOWN, GF_FLAG_BROKEN.
 //
 //export gf_pool_counts
 func gf_pool_counts(ph C.uintptr_t, queued, workers, idle, flags *C.int64_t) {
 	c := pool(ph).Counts()
 	*queued, *workers, *idle = C.int64_t(c.Queued), C.int64_t(c.Workers), C.int64_t(c.Idle)
-	*flags = 0
-	if c.Shutdown {
-		*flags |= 1
+	*flags = C.int64_t(poolFlags(c.Shutdown, c.Broken))
+}
+
+// poolFlags packs a pool's state as GF_FLAG_* bits, for both pools.
+func poolFlags(shutdown, broken bool) C.int {
+	var f C.int
+	if shutdown {
+		f |= C.GF_FLAG_SHUTDOWN
 	}
-	if c.Broken {
-		*flags |= 2
+	if broken {
+		f |= C.GF_FLAG_BROKEN
 	}
+	return f
 }
