@@ -22,7 +22,7 @@ import sys
 import threading
 import weakref
 from functools import partial
-from multiprocessing import resource_tracker
+from multiprocessing import forkserver, resource_tracker
 
 from concurrent.futures import _base
 from concurrent.futures import process as _stdlib_process
@@ -150,9 +150,13 @@ class _Controller:
             # run() unblocks SIGINT once its handler is in. Only this thread
             # blocks it; the signal still reaches this process through the
             # others. (multiprocessing's resource tracker is started so; as
-            # starting it unblocks SIGINT, it is started first.)
+            # starting it unblocks SIGINT, it is started first.) The
+            # forkserver too, else it and every process it forks, the
+            # user's own, would inherit the blocked SIGINT.
             if not self.fork:
                 resource_tracker.ensure_running()
+                if self.ctx.get_start_method() == "forkserver":
+                    forkserver.ensure_running()
             mask = signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGINT,))
             try:
                 p.start()

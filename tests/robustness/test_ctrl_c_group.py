@@ -279,3 +279,41 @@ def test_sigint_to_one_worker_is_ignored(tmp_path, method):
     r = subprocess.run([sys.executable, path], capture_output=True, text=True, timeout=SCRIPT_TIMEOUT,
                        env=env_for("gofutures", "process", {"START_METHOD": method}))
     assert (r.returncode, r.stderr, r.stdout) == (0, "", "results 0 1\n")
+
+
+# Workers start with SIGINT blocked until their handler is in; nothing else
+# inherits that: not the forkserver's other children, nor a task's.
+MASKS = TASKS + """
+import signal, subprocess
+
+def blocked():
+    return signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, ())
+
+def report(q):
+    q.put(blocked())
+
+def in_task():
+    out = subprocess.run([sys.executable, "-c", "import signal; print(signal.SIGINT in "
+                          "signal.pthread_sigmask(signal.SIG_BLOCK, ()), signal.getsignal(signal.SIGINT))"],
+                         capture_output=True, text=True).stdout.split()
+    return blocked(), out
+
+if __name__ == "__main__":
+    ctx = mp.get_context(os.environ["START_METHOD"])
+    with Pool(1, mp_context=ctx) as ex:
+        task = ex.submit(in_task).result()
+        q = ctx.Queue()
+        p = ctx.Process(target=report, args=(q,))
+        p.start()
+        print(blocked(), task, q.get(), flush=True)
+        p.join()
+"""
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_sigint_mask_does_not_leak(tmp_path, method):
+    path = script(tmp_path, MASKS)
+    r = subprocess.run([sys.executable, path], capture_output=True, text=True, timeout=SCRIPT_TIMEOUT,
+                       env=env_for("gofutures", "process", {"START_METHOD": method}))
+    assert (r.returncode, r.stderr) == (0, "")
+    assert r.stdout == "False (False, ['False', '<built-in', 'function', 'default_int_handler>']) False\n"
