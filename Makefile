@@ -22,8 +22,11 @@ FUZZTIME ?= 100000x
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzReadFrame -fuzztime=$(FUZZTIME) -timeout=0 ./core
 
+# Two pytest processes, each taking whole test files (a file's fixtures are
+# set up once): most tests wait on worker processes, so two halve the time.
+PYTEST_PARALLEL ?= -n 2 --dist loadfile
 pytest:
-	@$(PYTHON) -m pytest -q tests; rc=$$?; \
+	@$(PYTHON) -m pytest -q $(PYTEST_PARALLEL) tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest ran no test" >&2; exit 1; fi; exit $$rc
 
 # Packaging (README, "Installing"): the sdist into dist/ (needs `build`, in

@@ -1,9 +1,9 @@
-"""Thin entry point: the suite ships inside the package (gofutures._bench),
+"""Thin entry point: the suite ships inside the package (gofutures.bench),
 so `python -m gofutures bench ...` and `python benchmarks/run.py ...` are the
 same command."""
 import sys
 
-from gofutures._bench import main
+from gofutures.bench.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

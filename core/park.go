@@ -4,8 +4,8 @@ package core
 //
 // A C thread blocked inside a cgo call on a Go channel is a goroutine locked
 // to its thread: waking it costs a Go scheduler hand-off (startlockedm,
-// stoplockedm, handoffp), measured at 25-30 % of all cycles of a
-// submit->result round trip (benchmarks/README.md). So threads of the binding
+// stoplockedm, handoffp), a large share of a submit->result round trip
+// (figures: benchmarks/README.md). So threads of the binding
 // park instead on a token of their own outside Go (a C semaphore), and Go
 // only posts it, through the waker the binding installs once at start-up.
 // A token is registered while its thread waits and must stay valid until it

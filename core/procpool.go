@@ -24,6 +24,15 @@ const (
 	TagTimeout   byte = 'T' // the task ran past its timeout; the rest is the message
 )
 
+// A worker's result or exception frame with these kinds is its last: it
+// exits after sending it (max_worker_memory: its RSS grew past the bound,
+// python/gofutures/_worker.py). Tasks handed to it behind this one never
+// started there: they go back to the head of the queue (complete).
+const (
+	FrameResultLast    byte = 'r'
+	FrameExceptionLast byte = 'e'
+)
+
 // BrokenMessage is what submit raises once a worker died (the stdlib's text).
 const BrokenMessage = "A child process terminated abruptly, the process pool is not usable anymore"
 
@@ -62,6 +71,8 @@ type ProcPool struct {
 	mu        sync.Mutex
 	queue     []*procTask // FIFO: queue[qhead:]
 	qhead     int
+	pend      prioHeap[*procTask] // queued by priority; see enqueueLocked
+	pseq      uint64              // submission order of pend's tasks
 	workers   map[uint64]*procWorker
 	nextWID   uint64
 	nextTID   uint64
@@ -97,8 +108,8 @@ type procTask struct {
 
 // sendItem is a task for a worker's writer, with the bytes to write: the
 // writer never touches t.payload, which the dispatcher clears (under p.mu)
-// unless the task may be requeued (it is queued behind a timed one:
-// requeueLocked sends it again, maybe while the first writer still reads).
+// unless the task may be requeued (it is queued behind another, which may
+// time out or be its worker's last: requeueLocked sends it again, maybe while the first writer still reads).
 type sendItem struct {
 	t       *procTask
 	payload []byte
@@ -164,6 +175,14 @@ func (p *ProcPool) Submit(f *Future, payload []byte) (spawn bool, err error) {
 // other). Tasks queued behind it on the killed worker never started: they
 // go back to the head of the queue (workerGone).
 func (p *ProcPool) SubmitTimeout(f *Future, payload []byte, timeout time.Duration) (spawn bool, err error) {
+	return p.SubmitPriority(f, payload, timeout, DefaultPriority)
+}
+
+// SubmitPriority is SubmitTimeout for a task of priority prio: among the
+// tasks still queued here, lower numbers are dispatched first, ties in
+// submission order. Tasks already started ahead (startAheadLocked: the
+// stdlib's call queue, max+1 of them) or sent to a worker keep their place.
+func (p *ProcPool) SubmitPriority(f *Future, payload []byte, timeout time.Duration, prio int64) (spawn bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.broken {
@@ -174,16 +193,46 @@ func (p *ProcPool) SubmitTimeout(f *Future, payload []byte, timeout time.Duratio
 	}
 	p.nextTID++
 	f.Queued(p.stats) // stats
-	p.queue = append(p.queue, &procTask{id: p.nextTID, fut: f, payload: payload, timeout: timeout, enq: stats.Now()})
-	p.stats.Submitted(len(p.queue) - p.qhead) // stats
+	p.enqueueLocked(&procTask{id: p.nextTID, fut: f, payload: payload, timeout: timeout, enq: stats.Now()}, prio)
+	p.stats.Submitted(p.queuedLocked()) // stats
 	p.pumpLocked()
 	return p.wantSpawnLocked(), nil
+}
+
+// queuedLocked counts the tasks waiting here: in the queue and in pend.
+func (p *ProcPool) queuedLocked() int { return len(p.queue) - p.qhead + p.pend.len() }
+
+// enqueueLocked queues t. While pend is empty, a task of the default
+// priority is appended to the FIFO queue (the fast path of pools that never
+// use priorities). Otherwise t goes to pend, a heap by (priority,
+// submission), and so do the FIFO's tasks not yet started, first (they were
+// submitted earlier). Started tasks (startAheadLocked, requeueLocked) stay
+// the queue's prefix, ahead of pend: they are RUNNING already. So while
+// pend holds tasks the queue holds started ones only, and popLocked and
+// startAheadLocked take the queue's before pend's.
+func (p *ProcPool) enqueueLocked(t *procTask, prio int64) {
+	if prio == DefaultPriority && p.pend.len() == 0 {
+		p.queue = append(p.queue, t)
+		return
+	}
+	i := len(p.queue)
+	for i > p.qhead && !p.queue[i-1].started {
+		i--
+	}
+	for j, u := range p.queue[i:] {
+		p.pseq++
+		p.pend.push(DefaultPriority, p.pseq, u)
+		p.queue[i+j] = nil
+	}
+	p.queue = p.queue[:i]
+	p.pseq++
+	p.pend.push(prio, p.pseq, t)
 }
 
 // wantSpawnLocked reserves a worker start when queued work has no free
 // worker slot, below max.
 func (p *ProcPool) wantSpawnLocked() bool {
-	if len(p.queue)-p.qhead > 0 && len(p.workers)+p.spawning < p.max && !p.freeSlotLocked() {
+	if p.queuedLocked() > 0 && len(p.workers)+p.spawning < p.max && !p.freeSlotLocked() {
 		p.spawning++
 		return true
 	}
@@ -207,7 +256,7 @@ func (p *ProcPool) freeSlotLocked() bool {
 // a task written to a starting worker would wait there while another
 // worker could run it (and fail if the pool breaks meanwhile).
 func (p *ProcPool) pumpLocked() {
-	for p.qhead < len(p.queue) {
+	for p.queuedLocked() > 0 {
 		var best *procWorker
 		for _, w := range p.workers {
 			if !w.ready || w.retiring || len(w.inflight) >= p.prefetch {
@@ -224,7 +273,7 @@ func (p *ProcPool) pumpLocked() {
 		// another worker frees up first: do it only with a backlog, where
 		// every worker stays busy anyway and the full pipe saves a round trip.
 		// Workers starting or being started count: they will want tasks soon.
-		if len(best.inflight) > 0 && len(p.queue)-p.qhead < 2*(len(p.workers)+p.spawning) {
+		if len(best.inflight) > 0 && p.queuedLocked() < 2*(len(p.workers)+p.spawning) {
 			break
 		}
 		t := p.popLocked()
@@ -242,10 +291,10 @@ func (p *ProcPool) pumpLocked() {
 		}
 		idle := len(best.inflight) == 0
 		item := sendItem{t, t.payload}
-		keep := false
-		for _, ahead := range best.inflight {
-			keep = keep || ahead.timeout > 0
-		}
+		// A task behind another keeps its bytes until it starts: it goes
+		// back to the queue if the one ahead times out or is its worker's
+		// last (complete drops them once it is the worker's head).
+		keep := !idle
 		if !keep {
 			t.payload = nil // the item holds the bytes until they are written
 		}
@@ -263,7 +312,9 @@ func (p *ProcPool) pumpLocked() {
 	}
 	if p.qhead == len(p.queue) {
 		p.queue, p.qhead = p.queue[:0], 0
-		return
+		if p.pend.len() == 0 {
+			return
+		}
 	}
 	p.startAheadLocked()
 }
@@ -299,6 +350,22 @@ func (p *ProcPool) startAheadLocked() {
 		}
 		t.started = true
 		p.statsDispatched(t) // stats
+		i++
+	}
+	// Then from pend, in priority order (the queue holds started tasks
+	// only while pend has any): each joins the queue's started prefix.
+	for i == len(p.queue) && p.pend.len() > 0 && running+(i-p.qhead) < p.max+1 {
+		t := p.pend.pop()
+		if ok, _ := t.fut.SetRunningOrNotifyCancel(); !ok {
+			if !t.fut.Dequeued() {
+				p.stats.LeftQueue(1, false) // stats
+			}
+			p.releaseLocked(t)
+			continue
+		}
+		t.started = true
+		p.statsDispatched(t) // stats
+		p.queue = append(p.queue, t)
 		i++
 	}
 }
@@ -378,12 +445,18 @@ func sendRoom(q chan sendItem, item sendItem) {
 	}
 }
 
-// popLocked takes the task at the head of the queue; a task that was never
-// dispatched leaves its future's statistics hook (Future.Queued) then.
+// popLocked takes the task at the head of the queue, or else pend's first;
+// a task that was never dispatched leaves its future's statistics hook
+// (Future.Queued) then.
 func (p *ProcPool) popLocked() *procTask {
-	t := p.queue[p.qhead]
-	p.queue[p.qhead] = nil
-	p.qhead++
+	var t *procTask
+	if p.qhead < len(p.queue) {
+		t = p.queue[p.qhead]
+		p.queue[p.qhead] = nil
+		p.qhead++
+	} else {
+		t = p.pend.pop()
+	}
 	if !t.started {
 		t.counted = t.fut.Dequeued()
 	}
@@ -396,7 +469,7 @@ func (p *ProcPool) SpawnFailed() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.spawning--
-	if len(p.workers) == 0 && p.spawning == 0 && p.qhead < len(p.queue) {
+	if len(p.workers) == 0 && p.spawning == 0 && p.queuedLocked() > 0 {
 		p.breakLocked("")
 	}
 }
@@ -507,7 +580,7 @@ func (p *ProcPool) reader(w *procWorker) {
 			p.workerGone(w, err)
 			return
 		}
-		if fr.Kind != FrameResult && fr.Kind != FrameException {
+		if k := fr.Kind; k != FrameResult && k != FrameException && k != FrameResultLast && k != FrameExceptionLast {
 			p.workerGone(w, ErrFrame)
 			return
 		}
@@ -522,18 +595,25 @@ func (p *ProcPool) complete(w *procWorker, fr Frame) {
 	if t != nil && t.timer != nil {
 		t.timer.Stop()
 	}
+	last := fr.Kind == FrameResultLast || fr.Kind == FrameExceptionLast
 	if w.killed {
 		// The worker is being killed for a timed-out task: a result now is
 		// either that task's, late (then the next one may have started),
 		// or one that beat the kill. Nothing more starts here.
 		w.lateResult = w.lateResult || t == nil
+	} else if last {
+		// Its last (max_worker_memory): it exits now, having run nothing
+		// behind this task; they run elsewhere, once (as requeueLocked's).
+		w.retiring = true
+		p.requeueLocked(w)
 	} else if h := headLocked(w); h != nil {
 		p.startClockLocked(w, h) // the next task starts as this one ends
+		h.payload = nil          // it runs here now: never sent again
 	}
 	p.mu.Unlock()
 	if t != nil {
 		tag := TagResult
-		if fr.Kind == FrameException {
+		if fr.Kind == FrameException || fr.Kind == FrameExceptionLast {
 			tag = TagException
 		}
 		p.statsFinished(t, tag == TagException) // stats
@@ -570,7 +650,7 @@ func (p *ProcPool) wantSpawnCountLocked() int {
 	n := 0
 	for p.wantSpawnLocked() {
 		n++
-		if n >= len(p.queue)-p.qhead {
+		if n >= p.queuedLocked() {
 			break
 		}
 	}
@@ -590,7 +670,7 @@ func (p *ProcPool) quitLocked(w *procWorker) {
 // retireIdleLocked, once shut down with nothing queued, tells idle workers
 // to quit.
 func (p *ProcPool) retireIdleLocked() {
-	if !p.shutdown || p.qhead < len(p.queue) {
+	if !p.shutdown || p.queuedLocked() > 0 {
 		return
 	}
 	for _, w := range p.workers {
@@ -700,7 +780,7 @@ func (p *ProcPool) breakLocked(cause string) {
 	p.cause = cause
 	payload := append([]byte{TagBroken}, cause...)
 	fail := func(t *procTask) { p.finishLocked(t, payload) }
-	for p.qhead < len(p.queue) {
+	for p.queuedLocked() > 0 {
 		t := p.popLocked()
 		if t.started { // requeued after its worker was killed: counted as running
 			p.statsFinished(t, true) // stats
@@ -739,8 +819,8 @@ func (p *ProcPool) Shutdown(cancel bool) {
 	defer p.mu.Unlock()
 	p.shutdown = true
 	if cancel {
-		keep := p.queue[:0]
-		for p.qhead < len(p.queue) {
+		keep := p.queue[:0] // (writes only slots popLocked has emptied)
+		for p.queuedLocked() > 0 {
 			t := p.popLocked()
 			if c, _ := t.fut.Cancel(); c {
 				if !t.counted {
@@ -757,7 +837,7 @@ func (p *ProcPool) Shutdown(cancel bool) {
 		p.queue, p.qhead = keep, 0
 	}
 	p.retireIdleLocked()
-	if len(p.workers) == 0 && p.qhead < len(p.queue) && p.spawning == 0 && !p.broken {
+	if len(p.workers) == 0 && p.queuedLocked() > 0 && p.spawning == 0 && !p.broken {
 		// Work left and nobody to run it: start a worker for it.
 		if sp := p.countSpawnForShutdownLocked(); sp > 0 {
 			p.emitLocked(Event{Kind: EvSpawn, N: sp})
@@ -768,7 +848,7 @@ func (p *ProcPool) Shutdown(cancel bool) {
 
 func (p *ProcPool) countSpawnForShutdownLocked() int {
 	n := 0
-	for len(p.workers)+p.spawning < p.max && n < len(p.queue)-p.qhead {
+	for len(p.workers)+p.spawning < p.max && n < p.queuedLocked() {
 		p.spawning++
 		n++
 	}
@@ -836,7 +916,7 @@ type ProcCounts struct {
 func (p *ProcPool) Counts() ProcCounts {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c := ProcCounts{Queued: len(p.queue) - p.qhead, Workers: len(p.workers), Completed: p.completed,
+	c := ProcCounts{Queued: p.queuedLocked(), Workers: len(p.workers), Completed: p.completed,
 		Shutdown: p.shutdown, Broken: p.broken}
 	for _, w := range p.workers {
 		c.InFlight += len(w.inflight)

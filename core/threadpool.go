@@ -80,9 +80,16 @@ func (p *ThreadPool) taken(w *Worker, prev stats.Outcome, e queued, ok bool, now
 	}
 }
 
-// Submit queues t. It returns spawn=true when the caller must start one more
-// worker thread (no worker was idle and fewer than max exist).
+// Submit queues t with the default priority. It returns spawn=true when
+// the caller must start one more worker thread (no worker was idle and
+// fewer than max exist).
 func (p *ThreadPool) Submit(t Task, f *Future) (spawn bool, err error) {
+	return p.SubmitPriority(t, f, DefaultPriority)
+}
+
+// SubmitPriority is Submit for a task of priority prio: among queued
+// tasks, lower numbers run first, ties in submission order (taskQueue).
+func (p *ThreadPool) SubmitPriority(t Task, f *Future, prio int64) (spawn bool, err error) {
 	at := stats.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -95,8 +102,8 @@ func (p *ThreadPool) Submit(t Task, f *Future) (spawn bool, err error) {
 	if f != nil {
 		f.Queued(p.stats) // stats: a cancel() in the queue counts at once
 	}
-	p.queue.push(queued{t, f, at})
-	p.stats.Submitted(p.queue.size)
+	p.queue.push(queued{t, f, at}, prio)
+	p.stats.Submitted(p.queue.len())
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
 		p.idle[n-1] = nil
@@ -235,15 +242,48 @@ type queued struct {
 	at int64
 }
 
-// taskQueue is a FIFO ring buffer.
+// DefaultPriority is the priority of a task submitted without one.
+const DefaultPriority int64 = 0
+
+// taskQueue is the pool's queue: a FIFO ring buffer while every queued task
+// has the default priority (the fast path of pools that never use
+// priorities), and a heap ordered by (priority, submission) once a task of
+// another priority is queued: the FIFO's tasks move into it first (they
+// were submitted earlier), and every later task joins it, until it drains.
+// At most one of the two holds tasks.
 type taskQueue struct {
 	buf        []queued
 	head, size int
+	heap       prioHeap[queued]
+	seq        uint64 // submission order of the heap's tasks
 }
 
-func (q *taskQueue) len() int { return q.size }
+func (q *taskQueue) len() int { return q.size + q.heap.len() }
 
-func (q *taskQueue) push(t queued) {
+// push queues t with priority prio.
+func (q *taskQueue) push(t queued, prio int64) {
+	if prio == DefaultPriority && q.heap.len() == 0 {
+		q.pushFIFO(t)
+		return
+	}
+	for q.size > 0 {
+		e, _ := q.popFIFO()
+		q.seq++
+		q.heap.push(DefaultPriority, q.seq, e)
+	}
+	q.seq++
+	q.heap.push(prio, q.seq, t)
+}
+
+// pop takes the next task: the heap's first, or the FIFO's.
+func (q *taskQueue) pop() (queued, bool) {
+	if q.heap.len() > 0 {
+		return q.heap.pop(), true
+	}
+	return q.popFIFO()
+}
+
+func (q *taskQueue) pushFIFO(t queued) {
 	if q.size == len(q.buf) {
 		n := 2 * len(q.buf)
 		if n == 0 {
@@ -258,7 +298,7 @@ func (q *taskQueue) push(t queued) {
 	q.size++
 }
 
-func (q *taskQueue) pop() (queued, bool) {
+func (q *taskQueue) popFIFO() (queued, bool) {
 	if q.size == 0 {
 		return queued{}, false
 	}
@@ -275,7 +315,7 @@ func (q *taskQueue) pop() (queued, bool) {
 // drain empties the queue; fresh counts the tasks not already counted as
 // cancelled in the queue (Future.Dequeued).
 func (q *taskQueue) drain() (out []Task, fresh int) {
-	out = make([]Task, 0, q.size)
+	out = make([]Task, 0, q.len())
 	for {
 		e, ok := q.pop()
 		if !ok {
@@ -286,4 +326,81 @@ func (q *taskQueue) drain() (out []Task, fresh int) {
 		}
 		out = append(out, e.t)
 	}
+}
+
+// prioHeap is a binary min-heap of values ordered by (prio, seq): lowest
+// priority number first, then lowest seq. The caller gives each push a
+// larger seq than every earlier one, so popping everything is a stable
+// sort by priority (ties in push order). It is container/heap's algorithm
+// on a typed slice, moving a hole instead of swapping: container/heap's
+// Push(any) would box each item (an allocation per task), and swaps
+// through its interface cost several times more (measured:
+// BenchmarkQueueBacklogHeap).
+type prioHeap[T any] struct {
+	items []prioItem[T]
+}
+
+type prioItem[T any] struct {
+	prio int64
+	seq  uint64
+	v    T
+}
+
+func (h *prioHeap[T]) len() int { return len(h.items) }
+
+// before reports whether a is ordered before (prio, seq).
+func (a *prioItem[T]) before(prio int64, seq uint64) bool {
+	return a.prio < prio || (a.prio == prio && a.seq < seq)
+}
+
+// push adds v. Sifting moves a hole rather than swapping: each level costs
+// one copy.
+func (h *prioHeap[T]) push(prio int64, seq uint64, v T) {
+	x := prioItem[T]{prio, seq, v}
+	items := append(h.items, x)
+	i := len(items) - 1
+	for i > 0 { // up: parents ordered after x move down into the hole
+		parent := (i - 1) / 2
+		if items[parent].before(prio, seq) {
+			break
+		}
+		items[i] = items[parent]
+		i = parent
+	}
+	items[i] = x
+	h.items = items
+}
+
+// pop removes and returns the first item; the heap must not be empty.
+func (h *prioHeap[T]) pop() T {
+	items := h.items
+	n := len(items) - 1
+	v := items[0].v
+	// The last item fills the root's hole, sifted down.
+	x := items[n]
+	items[n] = prioItem[T]{} // drop the reference
+	items = items[:n]
+	i := 0
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && items[c+1].before(items[c].prio, items[c].seq) {
+			c++
+		}
+		if !items[c].before(x.prio, x.seq) {
+			break
+		}
+		items[i] = items[c]
+		i = c
+	}
+	if n > 0 {
+		items[i] = x
+	}
+	h.items = items
+	if n == 0 && cap(items) > 1024 {
+		h.items = nil // give a burst's memory back
+	}
+	return v
 }

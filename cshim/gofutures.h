@@ -45,6 +45,9 @@ typedef struct {
     PyObject *weakreflist;
     /* The call a thread pool runs for this future; cleared once run. */
     PyObject *fn, *args, *kwargs;
+    /* ThreadPoolExecutor(context="copy"): the contextvars.Context the call
+     * runs in (a copy taken by submit), owned and cleared with fn. */
+    PyObject *ctx;
     /* Process pools (remote = 1): Go completes the future without the GIL.
      *
      * The result stays pickled in Go until a Python thread needs it; decode
@@ -62,7 +65,7 @@ typedef struct {
      * stdlib's protocol (_state, _waiters, _condition): it changes only
      * under the condition, together with the waiters' notification, so a
      * reader holding the condition never sees a state its waiters were not
-     * told of (future.c: publish). */
+     * told of (future_protocol.c: gf_future_publish). */
     int remote;
     int armed;
     int seen;
@@ -102,14 +105,19 @@ int gf_block_token(uintptr_t h, gf_token_fn add, gf_untoken_fn remove, int64_t t
 int gf_sem_wait(sem_t *sem, int64_t ns);
 void gf_block_init(void);
 
-/* future.c */
+/* future.c, future_state.c, future_decode.c (future_internal.h) */
 FutureObject *gf_future_alloc(void);
 int gf_future_finish(FutureObject *f, PyObject *result, PyObject *exc);
 int gf_future_cancel(FutureObject *f);
 int gf_future_set_running(FutureObject *f);
-void gf_log_current_exception(const char *fmt, PyObject *arg);
 int gf_future_materialize(FutureObject *f);
 void gf_future_deliver(FutureObject *f);
+/* future_protocol.c */
+void gf_log_current_exception(const char *fmt, PyObject *arg);
+/* A threading.Condition's acquire(), and notify_all() (when asked) then
+ * release() keeping an exception that is set. */
+int gf_cond_acquire(PyObject *cond);
+void gf_cond_release(PyObject *cond, int notify);
 int gf_future_failed(FutureObject *f);
 /* Sets the state directly (the stdlib's private _state), in Go and in the
  * cache above. */
@@ -122,6 +130,7 @@ PyObject *gf_as_completed(PyObject *mod, PyObject *args, PyObject *kwargs);
 
 /* threadpool.c */
 extern PyTypeObject GfThreadPool_Type;
+int gf_parse_priority(PyObject *o, int64_t *out);   /* submit_with_priority (both pools) */
 
 /* procpool.c */
 extern PyTypeObject GfProcPool_Type;
@@ -147,6 +156,10 @@ void gf_gate_clear(GfGate *g);
 /* mapiter.c */
 extern PyTypeObject GfMapIter_Type;
 PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs);
+
+/* coremethod.c: executor methods on the class that forward to self._core. */
+extern PyTypeObject GfCoreMethod_Type;
+int gf_coremethod_init(void);
 
 #include "fork.h"
 

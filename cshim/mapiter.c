@@ -16,6 +16,10 @@
  * the iterator does not keep the executor alive) and then waits for the
  * oldest one. The input is read lazily, one item per result, and the
  * waited-on future is always cancelled when its wait ends without a result.
+ * A context (ThreadPoolExecutor(context="copy"), the 7th argument: a copy
+ * of the map() caller's context) is entered around those later submits, so
+ * every call of one map() sees the context of the map() call, not that of
+ * whichever thread happens to call next().
  *
  * When the iterator raises, is closed or is dropped after its first next(),
  * the futures not yet yielded are cancelled. One dropped or closed before
@@ -38,6 +42,7 @@ typedef struct {
     PyObject *args;      /* the zip of the input; NULL once exhausted */
     PyObject *fn;
     PyObject *executor;  /* weakref to the executor */
+    PyObject *ctx;       /* contextvars.Context to submit in, or NULL (owned) */
 } MapIterObject;
 
 static int result_or_cancel;   /* 1 where the stdlib has _result_or_cancel */
@@ -48,6 +53,7 @@ static void clear_input(MapIterObject *it)
 {
     Py_CLEAR(it->args);
     Py_CLEAR(it->fn);
+    Py_CLEAR(it->ctx);
 }
 
 /* f.cancel(), its errors dropped: the caller keeps the current exception
@@ -124,9 +130,14 @@ static int submit_from(PyObject *fs, PyObject *zip, PyObject *submit, PyObject *
 
 PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 4 && nargs != 6) {
+    if (nargs != 4 && nargs != 6 && nargs != 7) {
         PyErr_SetString(PyExc_TypeError,
-                        "map_submit(submit, fn, iterables, end_time[, buffersize, executor])");
+                        "map_submit(submit, fn, iterables, end_time[, buffersize, executor[, context]])");
+        return NULL;
+    }
+    PyObject *ctx = nargs == 7 && args[6] != Py_None ? args[6] : NULL;
+    if (ctx && !PyContext_CheckExact(ctx)) {
+        PyErr_SetString(PyExc_TypeError, "map_submit: context must be a contextvars.Context");
         return NULL;
     }
     PyObject *submit = args[0], *fn = args[1], *iterables = args[2];
@@ -136,7 +147,7 @@ PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     if (end_time < -0.5 && args[3] != Py_None)
         end_time = 0;
     Py_ssize_t buffersize = -1;
-    if (nargs == 6) {
+    if (nargs >= 6) {
         buffersize = PyLong_AsSsize_t(args[4]);   /* validated (>= 1) by the caller */
         if (buffersize == -1 && PyErr_Occurred()) {
             if (PyErr_ExceptionMatches(PyExc_OverflowError)) {   /* 3.14's islice says: */
@@ -150,7 +161,7 @@ PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     if (!zip)
         return NULL;
     PyObject *fs = PyList_New(0);
-    PyObject *ref = nargs == 6 ? PyWeakref_NewRef(args[5], NULL) : NULL;
+    PyObject *ref = nargs >= 6 ? PyWeakref_NewRef(args[5], NULL) : NULL;
     int more = fs && (nargs == 4 || ref) ? submit_from(fs, zip, submit, fn, buffersize) : -1;
     if (more < 0)
         goto fail;
@@ -162,11 +173,12 @@ PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     it->end_time = end_time;
     it->started = 0;
     it->guard = (GfGuard){0, 0};
-    it->buffered = nargs == 6;
+    it->buffered = nargs >= 6;
     /* more == 1 only in buffered mode: the input has items left to submit. */
     it->args = more ? Py_NewRef(zip) : NULL;
     it->fn = more ? Py_NewRef(fn) : NULL;
     it->executor = more ? Py_NewRef(ref) : NULL;
+    it->ctx = more ? Py_XNewRef(ctx) : NULL;   /* only the later submits need it */
     Py_DECREF(zip);
     Py_XDECREF(ref);
     PyObject_GC_Track(it);
@@ -203,7 +215,20 @@ static int refill(MapIterObject *it)
         clear_input(it);
         return PyErr_Occurred() ? -1 : 0;
     }
-    PyObject *f = submit_item(NULL, ex, it->fn, item);
+    /* The guard (mi_next) keeps next() single: this iterator's own ctx is
+     * entered by one thread at a time, so the enter cannot fail but for a
+     * caller's bug; then the submit fails with its RuntimeError. */
+    PyObject *f = NULL;
+    if (!it->ctx || PyContext_Enter(it->ctx) == 0) {
+        f = submit_item(NULL, ex, it->fn, item);
+        if (it->ctx) {
+            PyObject *t, *v, *tb;
+            PyErr_Fetch(&t, &v, &tb);
+            if (PyContext_Exit(it->ctx) < 0)
+                PyErr_Clear();   /* not current any more: the submit's code switched it */
+            PyErr_Restore(t, v, tb);
+        }
+    }
     Py_DECREF(item);
     Py_DECREF(ex);
     if (!f || PyList_Append(it->fs, f) < 0) {
@@ -302,6 +327,7 @@ static int mi_traverse(MapIterObject *it, visitproc visit, void *arg)
     Py_VISIT(it->args);
     Py_VISIT(it->fn);
     Py_VISIT(it->executor);
+    Py_VISIT(it->ctx);
     return 0;
 }
 

@@ -197,7 +197,8 @@ PyMODINIT_FUNC PyInit__gofutures(void)
 
     if (PyType_Ready(&GfFutureBase_Type) < 0 || PyType_Ready(&GfBridge_Type) < 0 ||
         PyType_Ready(&GfAsCompleted_Type) < 0 || PyType_Ready(&GfThreadPool_Type) < 0 ||
-        PyType_Ready(&GfMapIter_Type) < 0 || PyType_Ready(&GfProcPool_Type) < 0)
+        PyType_Ready(&GfMapIter_Type) < 0 || PyType_Ready(&GfProcPool_Type) < 0 ||
+        PyType_Ready(&GfCoreMethod_Type) < 0 || gf_coremethod_init() < 0)
         goto fail;
     PyObject *cf_future = attr(base, "Future");
     if (!cf_future)
@@ -213,10 +214,12 @@ PyMODINIT_FUNC PyInit__gofutures(void)
     Py_INCREF(&GfFutureBase_Type);
     Py_INCREF(&GfThreadPool_Type);
     Py_INCREF(&GfProcPool_Type);
+    Py_INCREF(&GfCoreMethod_Type);
     if (PyModule_AddObject(m, "FutureBase", (PyObject *)&GfFutureBase_Type) < 0 ||
         PyModule_AddObject(m, "Future", Py_NewRef((PyObject *)GfFuture_Type)) < 0 ||
         PyModule_AddObject(m, "ThreadPool", (PyObject *)&GfThreadPool_Type) < 0 ||
-        PyModule_AddObject(m, "ProcPool", (PyObject *)&GfProcPool_Type) < 0)
+        PyModule_AddObject(m, "ProcPool", (PyObject *)&GfProcPool_Type) < 0 ||
+        PyModule_AddObject(m, "CoreMethod", (PyObject *)&GfCoreMethod_Type) < 0)
         goto fail;
     Py_DECREF(base);
     Py_DECREF(thread);

@@ -25,6 +25,7 @@ typedef struct {
     PyObject *processes;   /* dict: pid -> multiprocessing.Process */
     PyObject *weakreflist;
     GfGate gate;           /* backpressure (gate.c); gate.h 0: none */
+    int64_t task_timeout_ns;   /* submit()'s limit (task_timeout=), 0: none */
 } ProcPoolObject;
 
 static const char FUTURE_BROKEN[] =
@@ -226,13 +227,55 @@ static void set_broken(ProcPoolObject *p)
 }
 
 static PyObject *do_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs,
-                           PyObject *kwnames, int64_t timeout_ns);
+                           PyObject *kwnames, int64_t timeout_ns, int64_t prio);
 static PyObject *submit_call(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs,
-                             PyObject *kwnames, int64_t timeout_ns, int *queued);
+                             PyObject *kwnames, int64_t timeout_ns, int64_t prio, int *queued);
 
 static PyObject *pp_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    return do_submit(p, args, nargs, kwnames, 0);
+    return do_submit(p, args, nargs, kwnames, p->task_timeout_ns, 0);
+}
+
+static int64_t timeout_ns(PyObject *timeout)
+{
+    double secs = PyFloat_AsDouble(timeout);
+    if (secs == -1.0 && PyErr_Occurred())
+        return -1;
+    if (!(secs > 0) || secs > 1e9) {
+        PyErr_Format(PyExc_ValueError, "timeout must be a positive number of seconds, not %R", timeout);
+        return -1;
+    }
+    int64_t ns = (int64_t)(secs * 1e9);
+    return ns > 0 ? ns : 1;
+}
+
+/* set_task_timeout(seconds): the executor's task_timeout, for submit() and
+ * submit_with_priority(). */
+static PyObject *pp_set_task_timeout(ProcPoolObject *p, PyObject *timeout)
+{
+    int64_t ns = timeout_ns(timeout);
+    if (ns < 0)
+        return NULL;
+    p->task_timeout_ns = ns;
+    Py_RETURN_NONE;
+}
+
+/* submit_with_priority(priority, fn, /, *args, **kwargs): the priority
+ * comes before fn, positionally, so it can never collide with a keyword
+ * argument of fn's own; the call honours the executor's task_timeout. Bad
+ * input submits nothing. */
+static PyObject *pp_submit_priority(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs,
+                                    PyObject *kwnames)
+{
+    if (nargs < 2) {
+        PyErr_SetString(PyExc_TypeError,
+                        "submit_with_priority() missing required positional arguments: 'priority' and 'fn'");
+        return NULL;
+    }
+    int64_t prio;
+    if (gf_parse_priority(args[0], &prio) < 0)
+        return NULL;
+    return do_submit(p, args + 1, nargs - 1, kwnames, p->task_timeout_ns, prio);
 }
 
 /* submit_with_timeout(timeout, fn, /, *args, **kwargs): the timeout comes
@@ -246,19 +289,14 @@ static PyObject *pp_submit_timeout(ProcPoolObject *p, PyObject *const *args, Py_
                         "submit_with_timeout() missing required positional arguments: 'timeout' and 'fn'");
         return NULL;
     }
-    double secs = PyFloat_AsDouble(args[0]);
-    if (secs == -1.0 && PyErr_Occurred())
+    int64_t ns = timeout_ns(args[0]);
+    if (ns < 0)
         return NULL;
-    if (!(secs > 0) || secs > 1e9) {
-        PyErr_Format(PyExc_ValueError, "timeout must be a positive number of seconds, not %R", args[0]);
-        return NULL;
-    }
-    int64_t ns = (int64_t)(secs * 1e9);
-    return do_submit(p, args + 1, nargs - 1, kwnames, ns > 0 ? ns : 1);
+    return do_submit(p, args + 1, nargs - 1, kwnames, ns, 0);
 }
 
 static PyObject *do_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs,
-                           PyObject *kwnames, int64_t timeout_ns)
+                           PyObject *kwnames, int64_t timeout_ns, int64_t prio)
 {
     if (gf_fork_guard() < 0)
         return NULL;
@@ -288,7 +326,7 @@ static PyObject *do_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t 
     if (gf_gate_enter(&p->gate) < 0)   /* may wait for room (max_pending) */
         return NULL;
     int queued = 0;
-    PyObject *f = submit_call(p, args, nargs, kwnames, timeout_ns, &queued);
+    PyObject *f = submit_call(p, args, nargs, kwnames, timeout_ns, prio, &queued);
     if (!queued)
         gf_gate_leave(&p->gate);   /* not queued (or failed to pickle: done already) */
     return f;
@@ -297,7 +335,7 @@ static PyObject *do_submit(ProcPoolObject *p, PyObject *const *args, Py_ssize_t 
 /* The rest of submit: pickles the call and queues it. *queued = 1 once Go
  * holds the task, whose future then holds the gate's slot. */
 static PyObject *submit_call(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs,
-                             PyObject *kwnames, int64_t timeout_ns, int *queued)
+                             PyObject *kwnames, int64_t timeout_ns, int64_t prio, int *queued)
 {
     /* The call travels as a pickle of (fn, args, kwargs or None). */
     PyObject *call = PyTuple_New(3);
@@ -358,7 +396,7 @@ static PyObject *submit_call(ProcPoolObject *p, PyObject *const *args, Py_ssize_
         Py_DECREF(f);
         return NULL;
     }
-    int rc = gf_proc_submit(p->ph, f->h, view.buf, view.len, timeout_ns);   /* Go copies the bytes */
+    int rc = gf_proc_submit(p->ph, f->h, view.buf, view.len, timeout_ns, prio);   /* Go copies the bytes */
     PyBuffer_Release(&view);
     Py_DECREF(data);
     if (rc < 0) {
@@ -562,10 +600,16 @@ static PyMethodDef pp_methods[] = {
      "set_gate(max_pending, pending_timeout): backpressure on submit (gate.c)."},
     {"submit", (PyCFunction)(void (*)(void))pp_submit, METH_FASTCALL | METH_KEYWORDS,
      "submit(fn, /, *args, **kwargs)\n--\n\nSchedules fn(*args, **kwargs) in a worker process."},
+    {"set_task_timeout", (PyCFunction)pp_set_task_timeout, METH_O,
+     "set_task_timeout(seconds): the limit submit() gives each call (task_timeout=)."},
     {"submit_with_timeout", (PyCFunction)(void (*)(void))pp_submit_timeout, METH_FASTCALL | METH_KEYWORDS,
      "submit_with_timeout(timeout, fn, /, *args, **kwargs)\n--\n\n"
      "Like submit(), but the call may run at most timeout seconds: past it, its\n"
      "worker process is killed and replaced, and the future fails with TimeoutError."},
+    {"submit_with_priority", (PyCFunction)(void (*)(void))pp_submit_priority, METH_FASTCALL | METH_KEYWORDS,
+     "submit_with_priority(priority, fn, /, *args, **kwargs)\n--\n\n"
+     "Like submit(); among tasks still queued in Go, lower priorities are\n"
+     "dispatched first, ties in submission order (submit()'s have priority 0)."},
     {"serve", (PyCFunction)pp_serve, METH_NOARGS,
      "The body of the pool's service thread."},
     {"add_worker", (PyCFunction)pp_add_worker, METH_VARARGS,

@@ -22,6 +22,7 @@ typedef struct {
     PyObject *spawn;       /* spawn(pool): starts one worker thread */
     PyObject *weakreflist;
     GfGate gate;           /* backpressure (gate.c); gate.h 0: none */
+    int copy_context;      /* context="copy": each task runs in a copy of its submitter's */
 } PoolObject;
 
 static const char BROKEN_MSG[] =
@@ -59,10 +60,12 @@ static int make_switch_point(void)
 
 static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
-    static char *names[] = {"max_workers", "spawn", NULL};
+    static char *names[] = {"max_workers", "spawn", "copy_context", NULL};
     Py_ssize_t max;
     PyObject *spawn;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "nO:ThreadPool", names, &max, &spawn))
+    int copy_context = 0;   /* validated by thread.py (context=None or "copy") */
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "nO|p:ThreadPool", names, &max, &spawn,
+                                     &copy_context))
         return NULL;
     if (gf_fork_guard() < 0 || make_switch_point() < 0)
         return NULL;
@@ -71,6 +74,7 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         return NULL;
     p->ph = gf_pool_new(max);
     p->spawn = Py_NewRef(spawn);
+    p->copy_context = copy_context;
     double si = 0;
     PyObject *sys_si = PySys_GetObject("getswitchinterval");   /* borrowed */
     PyObject *v = sys_si ? PyObject_CallNoArgs(sys_si) : NULL;
@@ -88,6 +92,7 @@ static void release_tasks(uintptr_t *ts, int64_t n, int how)
         Py_CLEAR(f->fn);
         Py_CLEAR(f->args);
         Py_CLEAR(f->kwargs);
+        Py_CLEAR(f->ctx);   /* never entered: the future's copy goes with the call */
         int rc = 0;
         if (how == 1) {
             /* shutdown(cancel_futures=True): cancelled and notified at once,
@@ -140,6 +145,9 @@ static void pool_dealloc(PoolObject *p)
     Py_TYPE(p)->tp_free((PyObject *)p);
 }
 
+static PyObject *submit_task(PoolObject *p, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames, int64_t prio);
+
 static PyObject *pool_submit(PoolObject *p, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     if (nargs < 1) {
@@ -152,6 +160,58 @@ static PyObject *pool_submit(PoolObject *p, PyObject *const *args, Py_ssize_t na
         );
         return NULL;
     }
+    return submit_task(p, args, nargs, kwnames, 0);
+}
+
+/* A task's priority (submit_with_priority): an int in the signed 64-bit
+ * range, taken as operator.index() takes it; anything else is a TypeError,
+ * an int out of range an OverflowError. */
+int gf_parse_priority(PyObject *o, int64_t *out)
+{
+    if (!PyIndex_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "priority must be an integer, not '%.200s'",
+                     Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    PyObject *i = PyNumber_Index(o);
+    if (!i)
+        return -1;
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(i, &overflow);
+    Py_DECREF(i);
+    if (overflow) {
+        PyErr_Format(PyExc_OverflowError,
+                     "priority must fit in a signed 64-bit integer, not %R", o);
+        return -1;
+    }
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* submit_with_priority(priority, fn, /, *args, **kwargs): the priority
+ * comes before fn, positionally, like submit_with_timeout's timeout, so it
+ * never collides with a keyword argument of fn's own. Bad input submits
+ * nothing. */
+static PyObject *pool_submit_priority(PoolObject *p, PyObject *const *args, Py_ssize_t nargs,
+                                      PyObject *kwnames)
+{
+    if (nargs < 2) {
+        PyErr_SetString(PyExc_TypeError,
+                        "submit_with_priority() missing required positional arguments: 'priority' and 'fn'");
+        return NULL;
+    }
+    int64_t prio;
+    if (gf_parse_priority(args[0], &prio) < 0)
+        return NULL;
+    return submit_task(p, args + 1, nargs - 1, kwnames, prio);
+}
+
+/* submit's body; args[0] is fn. */
+static PyObject *submit_task(PoolObject *p, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames, int64_t prio)
+{
     if (gf_fork_guard() < 0)
         return NULL;
     if (gf_interpreter_shutdown) {
@@ -170,6 +230,14 @@ static PyObject *pool_submit(PoolObject *p, PyObject *const *args, Py_ssize_t na
         gf_gate_leave(&p->gate);
         return NULL;
     }
+    /* context="copy": a copy of the submitting thread's current context,
+     * taken now (not when a worker pops the task), owned by the future
+     * like fn. From here every path gives it back with the call: run_task
+     * (run or found cancelled), release_tasks (shutdown(cancel_futures),
+     * a broken pool, the pool's dealloc), or the future's own dealloc
+     * (future_clear) when the task was never queued (fail below). */
+    if (p->copy_context && !(f->ctx = PyContext_CopyCurrent()))
+        goto fail;
     f->fn = Py_NewRef(args[0]);
     f->args = PyTuple_New(nargs - 1);
     if (!f->args)
@@ -185,7 +253,8 @@ static PyObject *pool_submit(PoolObject *p, PyObject *const *args, Py_ssize_t na
                 goto fail;
     }
     Py_INCREF(f);   /* the queue's reference, handed to Go as a word */
-    int rc = gf_pool_submit(p->ph, (uintptr_t)f, f->h);
+    int rc = prio ? gf_pool_submit_prio(p->ph, (uintptr_t)f, f->h, prio)
+                  : gf_pool_submit(p->ph, (uintptr_t)f, f->h);
     if (rc < 0) {
         Py_DECREF(f);
         if (rc == -2)
@@ -222,10 +291,28 @@ static int run_task(FutureObject *f)
 {
     int outcome = TASK_FAILED;
     int r = gf_future_set_running(f);
-    PyObject *fn = f->fn, *args = f->args, *kw = f->kwargs;
-    f->fn = f->args = f->kwargs = NULL;
+    /* The worker takes the future's references to the call (and context). */
+    PyObject *fn = f->fn, *args = f->args, *kw = f->kwargs, *ctx = f->ctx;
+    f->fn = f->args = f->kwargs = f->ctx = NULL;
     if (r == 1) {
-        PyObject *res = PyObject_Call(fn, args, kw);
+        /* context="copy": the call, and only the call, runs in the task's
+         * own copy (done-callbacks run after the exit, in the worker's
+         * context, as with the stdlib and a ctx.run wrapper). The copy is
+         * this task's alone (nothing else holds it), so it is never entered
+         * elsewhere and the enter cannot fail; if it did, the call would
+         * fail with its RuntimeError. */
+        PyObject *res = NULL;
+        if (!ctx || PyContext_Enter(ctx) == 0) {
+            res = PyObject_Call(fn, args, kw);
+            if (ctx) {
+                PyObject *t, *v, *tb;
+                PyErr_Fetch(&t, &v, &tb);   /* the call's error, kept over the exit */
+                if (PyContext_Exit(ctx) < 0)
+                    gf_log_current_exception("Exception leaving the task's context in %r",
+                                             (PyObject *)f);
+                PyErr_Restore(t, v, tb);
+            }
+        }
         int rc;
         if (res) {
             outcome = TASK_OK;
@@ -254,6 +341,7 @@ static int run_task(FutureObject *f)
     Py_XDECREF(fn);
     Py_XDECREF(args);
     Py_XDECREF(kw);
+    Py_XDECREF(ctx);   /* exited above, or never entered (cancelled, failed enter) */
     Py_DECREF(f);
     return outcome;
 }
@@ -363,6 +451,10 @@ static PyObject *pool_set_gate(PoolObject *p, PyObject *args)
 static PyMethodDef pool_methods[] = {
     {"submit", (PyCFunction)(void (*)(void))pool_submit, METH_FASTCALL | METH_KEYWORDS,
      "submit(fn, /, *args, **kwargs)\n--\n\nSchedules fn(*args, **kwargs) and returns a Future."},
+    {"submit_with_priority", (PyCFunction)(void (*)(void))pool_submit_priority, METH_FASTCALL | METH_KEYWORDS,
+     "submit_with_priority(priority, fn, /, *args, **kwargs)\n--\n\n"
+     "Like submit(); among queued tasks, lower priorities run first, ties in\n"
+     "submission order (submit()'s tasks have priority 0)."},
     {"run_worker", (PyCFunction)pool_run_worker, METH_NOARGS,
      "The body of a worker thread: runs tasks until the pool shuts down."},
     {"initializer_failed", (PyCFunction)pool_initializer_failed, METH_NOARGS,

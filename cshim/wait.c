@@ -57,28 +57,24 @@ typedef struct {
     PyObject *bridges; /* per item: (future, bridge) to remove at close, or None */
 } Reg;
 
+/* Takes a foreign future's _condition; *cond is then a new reference,
+ * which release_condition() gives back. */
 static int with_condition(PyObject *f, PyObject **cond)
 {
     *cond = PyObject_GetAttrString(f, "_condition");
     if (!*cond)
         return -1;
-    PyObject *r = PyObject_CallMethod(*cond, "acquire", NULL);
-    if (!r) {
+    if (gf_cond_acquire(*cond) < 0) {
         Py_CLEAR(*cond);
         return -1;
     }
-    Py_DECREF(r);
     return 0;
 }
 
 static void release_condition(PyObject *cond)
 {
-    PyObject *t, *v, *tb;
-    PyErr_Fetch(&t, &v, &tb);
-    PyObject *r = PyObject_CallMethod(cond, "release", NULL);
-    if (r) Py_DECREF(r); else PyErr_Clear();
+    gf_cond_release(cond, 0);
     Py_DECREF(cond);
-    PyErr_Restore(t, v, tb);
 }
 
 /* Registers the bridge for a foreign future, or records that it is done. */

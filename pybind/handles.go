@@ -13,10 +13,9 @@ import (
 
 // Handles: Go objects cross to C as integers, as with runtime/cgo.Handle,
 // but looked up in a slab instead of cgo.Handle's global sync.Map.
-// Measured (benchmarks/README.md): with 100k live futures a cgo.Handle
-// lookup cost 450-670 ns (cache misses in the map), 44% of the cycles of
-// result() on a done future; a slab lookup is two atomic loads, an index
-// and a compare. Handles are never 0, so C can use 0 for "none".
+// With many live futures a cgo.Handle lookup misses the cache in the map
+// and dominated result() on a done future (benchmarks/README.md); a slab
+// lookup is two atomic loads, an index and a compare. Handles are never 0, so C can use 0 for "none".
 //
 // A handle is gen<<slotBits | (slot index + 1). Each slot counts its
 // generation, bumped when its handle is freed, so a freed slot reused for

@@ -46,16 +46,18 @@ func gf_proc_stats_id(ph C.uintptr_t) C.int64_t { return C.int64_t(proc(ph).Stat
 // process (then gf_proc_add_worker or gf_proc_spawn_failed), -1 after
 // shutdown, -2 when the pool is broken (the task was not queued).
 //
-// timeoutNs > 0 limits the task's run time (core.ProcPool.SubmitTimeout).
+// timeoutNs > 0 limits the task's run time (core.ProcPool.SubmitTimeout);
+// prio orders it among queued tasks (core.ProcPool.SubmitPriority; 0 is
+// plain submit's).
 //
 //export gf_proc_submit
-func gf_proc_submit(ph C.uintptr_t, fh C.uintptr_t, buf unsafe.Pointer, n C.int64_t, timeoutNs C.int64_t) C.int {
+func gf_proc_submit(ph C.uintptr_t, fh C.uintptr_t, buf unsafe.Pointer, n C.int64_t, timeoutNs C.int64_t, prio C.int64_t) C.int {
 	payload := C.GoBytes(buf, C.int(n))
 	var timeout time.Duration
 	if timeoutNs > 0 {
 		timeout = time.Duration(timeoutNs)
 	}
-	return submitResult(proc(ph).SubmitTimeout(fut(fh), payload, timeout))
+	return submitResult(proc(ph).SubmitPriority(fut(fh), payload, timeout, int64(prio)))
 }
 
 //export gf_proc_spawn_failed

@@ -51,6 +51,14 @@ func submitResult(spawn bool, err error) C.int {
 	return 0
 }
 
+// gf_pool_submit_prio is gf_pool_submit for a task of priority prio (lower
+// runs first among queued tasks; gf_pool_submit's tasks have priority 0).
+//
+//export gf_pool_submit_prio
+func gf_pool_submit_prio(ph C.uintptr_t, task C.uintptr_t, fh C.uintptr_t, prio C.int64_t) C.int {
+	return submitResult(pool(ph).SubmitPriority(core.Task(task), fut(fh), int64(prio)))
+}
+
 //export gf_pool_spawn_failed
 func gf_pool_spawn_failed(ph C.uintptr_t) { pool(ph).SpawnFailed() }
 

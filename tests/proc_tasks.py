@@ -114,3 +114,25 @@ def wait_for_file(path, value=None, limit=60.0):
     while not os.path.exists(path) and time.monotonic() < end:
         time.sleep(0.005)
     return value
+
+
+# max_worker_memory (tests/test_max_worker_memory.py): memory a worker keeps.
+_hoard = []
+
+
+def rss():
+    """This process's resident set in bytes (Linux)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def hoard(mb, result_size=0):
+    """Keeps mb MiB in this process, touched (so resident); returns (pid, a
+    result of result_size bytes)."""
+    _hoard.append(b"x" * (mb << 20))
+    return os.getpid(), b"r" * result_size
+
+
+def hoard_then_raise(mb):
+    _hoard.append(b"x" * (mb << 20))
+    raise ValueError("hoarded %d MiB in %d" % (mb, os.getpid()))

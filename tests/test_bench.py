@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import gofutures
-from gofutures import _bench, _bench_run
+from gofutures.bench import cli, runner
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def _has_loky():
 
 def test_every_workload_ran_and_was_checked(quick):
     data = quick.data
-    names = [w.name for w in _bench.all_workloads()]
+    names = [w.name for w in cli.all_workloads()]
     assert [r["name"] for r in data["workloads"]] == names
     has_process_pool = getattr(gofutures, "ProcessPoolExecutor", None) is not None
     for rec in data["workloads"]:
@@ -107,9 +107,9 @@ def _impls():
 def test_a_wrong_result_posts_no_figure():
     def sample(impl, n):
         return 1.0, (n if impl.name == "stdlib" else n + 1)
-    w = _bench_run.Workload("w", "w", "futures", 3, 3, sample, lambda n: n,
+    w = runner.Workload("w", "w", "futures", 3, 3, sample, lambda n: n,
                             target=("ratio<=", 0.5))
-    rec = _bench_run.run(w, _impls(), rounds=3, quick=False, timeout=5)
+    rec = runner.run(w, _impls(), rounds=3, quick=False, timeout=5)
     assert rec["results"]["stdlib"]["status"] == "ok"
     g = rec["results"]["gofutures"]
     assert g["status"] == "failed" and g["samples"] == [] and "wrong result" in g["error"]
@@ -120,9 +120,9 @@ def test_a_feature_cost_is_the_ratio_of_its_own_two_columns():
     def sample(impl, n):
         return {"stdlib": 1.0, "gofutures": 2.0, "gofutures+x": 3.0}[impl.name] * n, n
     impls = dict(_impls(), **{"gofutures+x": types.SimpleNamespace(name="gofutures+x", Future=1)})
-    w = _bench_run.Workload("w", "w", "futures", 3, 3, sample, lambda n: n,
+    w = runner.Workload("w", "w", "futures", 3, 3, sample, lambda n: n,
                             impls=("gofutures", "gofutures+x"), pair=("gofutures+x", "gofutures"))
-    rec = _bench_run.run(w, impls, rounds=2, quick=False, timeout=5)
+    rec = runner.run(w, impls, rounds=2, quick=False, timeout=5)
     assert set(rec["results"]) == {"gofutures", "gofutures+x"}
     assert rec["ratio_gofutures"]["median"] == 1.5 and rec["ratio_loky"] is None
 
@@ -132,9 +132,9 @@ def test_a_hung_sample_times_out_and_fails():
         if impl.name == "gofutures":
             time.sleep(30)
         return 1.0, n
-    w = _bench_run.Workload("w", "w", "futures", 1, 1, sample, lambda n: n)
+    w = runner.Workload("w", "w", "futures", 1, 1, sample, lambda n: n)
     t0 = time.monotonic()
-    rec = _bench_run.run(w, _impls(), rounds=1, quick=False, timeout=0.5)
+    rec = runner.run(w, _impls(), rounds=1, quick=False, timeout=0.5)
     assert time.monotonic() - t0 < 10
     assert rec["results"]["gofutures"]["status"] == "failed"
     assert rec["results"]["gofutures"]["error"] == "timed out"
@@ -146,14 +146,14 @@ def test_process_workloads_use_a_gofutures_process_pool_when_there_is_one(monkey
     # the workload picks gofutures.ProcessPoolExecutor up and checks its results.
     import concurrent.futures as cf
 
-    from gofutures import _bench_impls, _bench_process
+    from gofutures.bench import impls as bench_impls, process_pool
     if getattr(gofutures, "ProcessPoolExecutor", None) is None:
         monkeypatch.setattr(gofutures, "ProcessPoolExecutor", cf.ProcessPoolExecutor,
                             raising=False)
-    impls = {"stdlib": _bench_impls.stdlib(), "gofutures": _bench_impls.gofutures(),
+    impls = {"stdlib": bench_impls.stdlib(), "gofutures": bench_impls.gofutures(),
              "loky": None}
-    w = next(w for w in _bench_process.workloads() if w.name == "process_map_1")
-    rec = _bench_run.run(w, impls, rounds=2, quick=True, timeout=60)
+    w = next(w for w in process_pool.workloads() if w.name == "process_map_1")
+    rec = runner.run(w, impls, rounds=2, quick=True, timeout=60)
     cols = rec["results"]
     assert cols["loky"]["status"] == "n/a"
     assert cols["gofutures"]["status"] == "ok" and cols["gofutures"]["checked"] == 2

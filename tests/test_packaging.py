@@ -52,6 +52,20 @@ def test_version_is_not_written_elsewhere():
     assert 'version = {attr = "gofutures._version.__version__"}' in text
 
 
+def test_every_subpackage_is_listed_for_the_build():
+    # pyproject.toml names the packages one by one: a subpackage left out
+    # (bench/, tools/) would be missing from the sdist's install and the wheel.
+    src = os.path.join(ROOT, "python")
+    if not os.path.isdir(os.path.join(src, "gofutures")):
+        pytest.skip("not run from a source checkout")
+    found = sorted(os.path.relpath(d, src).replace(os.sep, ".")
+                   for d, _, files in os.walk(os.path.join(src, "gofutures"))
+                   if "__init__.py" in files)
+    with open(os.path.join(ROOT, "pyproject.toml")) as f:
+        listed = re.search(r"^packages = \[([^\]]*)\]", f.read(), re.M).group(1)
+    assert sorted(re.findall(r'"([^"]+)"', listed)) == found
+
+
 def test_version_flag_does_not_load_go():
     code = ("import sys, runpy; sys.argv=['gofutures','--version'];\n"
             "try: runpy.run_module('gofutures', run_name='__main__')\n"

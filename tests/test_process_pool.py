@@ -298,10 +298,10 @@ def test_done_callbacks_run_for_process_futures():
 
 
 def test_stdlib_wait_and_as_completed_on_process_futures():
+    from concurrent.futures._base import wait as std_wait
     with gofutures.ProcessPoolExecutor(2) as ex:
         fs = [ex.submit(T.sleep_then, i, 0.05 * (i % 3)) for i in range(8)]
-        done, not_done = cf._base.wait(fs, timeout=60) if False else \
-            __import__("concurrent.futures._base", fromlist=["wait"]).wait(fs, timeout=60)
+        done, not_done = std_wait(fs, timeout=60)
         assert len(done) == 8 and not not_done
         fs2 = [ex.submit(T.sleep_then, i, 0.05) for i in range(5)]
         from concurrent.futures._base import as_completed as std_ac

@@ -419,7 +419,7 @@ def test_worker_running_c_tasks_does_not_starve_other_threads():
     # to a thread that releases it for a syscall, long before the queue drains.
     ex = gofutures.ThreadPoolExecutor(1)
     try:
-        r = range(5000)   # sum(r): a C call of some 20-50 us
+        r = range(5000)   # sum(r): one C call, long enough that 100,000 outlast the checks
         gate = ex.submit(time.sleep, 0.5)
         fs = [ex.submit(sum, r) for i in range(100_000)]
         gate.result()

@@ -24,7 +24,7 @@ rc=0
 # The tests known to fail there until a cshim/core change, marked xfail
 # (tools/chroot-known-failures.txt says which change each waits for).
 # shellcheck disable=SC2086 # paths is a list of words
-PYTHONPATH=tools "$venv/bin/python" -m pytest -q -p chroot_known_failures -rxX $paths || rc=1
+PYTHONPATH=tools "$venv/bin/python" -m pytest -q -n 2 --dist loadfile -p chroot_known_failures -rxX $paths || rc=1
 echo "== conformance on $($py --version), select=$select"
 # From / so that the venv's gofutures is imported, not the checkout's python/.
 cd /

@@ -9,7 +9,7 @@ import (
 )
 
 // The hot path takes two timestamps per task. runtime.nanotime (the vDSO
-// clock) costs 25-50 ns here, the CPU's time-stamp counter ~11 ns; so where
+// clock) costs several times the CPU's time-stamp counter; so where
 // the kernel itself keeps time with the TSC (it then found it invariant and
 // synchronised across CPUs) timestamps are TSC ticks, converted to
 // nanoseconds only when a snapshot is read. Elsewhere they are nanotime.

@@ -14,14 +14,14 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     cmd = argv.pop(0) if argv else "demo"
     if cmd == "demo":
-        from . import _demo
-        return _demo.main(argv)
+        from .tools import demo
+        return demo.main(argv)
     if cmd == "bench":
-        from . import _bench
-        return _bench.main(argv)
+        from .bench import cli
+        return cli.main(argv)
     if cmd == "top":
-        from . import _top
-        return _top.main(argv)
+        from .tools import top
+        return top.main(argv)
     if cmd in ("-V", "--version", "version"):
         # _version only: no engine load, so this works wherever the wheel installed.
         from ._version import __version__

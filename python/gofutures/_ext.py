@@ -55,3 +55,26 @@ def loaded():
     the child of a fork() made after loading (Go's threads are not there;
     entering Go would hang), where exit hooks must leave it alone."""
     return _ext is not None and _pid == os.getpid()
+
+
+_bound = set()
+
+
+def bind_core_methods(cls, core_type, names):
+    """Makes each of cls's methods `names` the C CoreMethod that calls the
+    same method of self._core (of core_type) without a Python frame
+    (cshim/coremethod.c), once, when the first executor of cls is made. The
+    Python method stays the fallback for self._core None (_fork.py) and
+    gives the name, docstring and signature. On the class, not the
+    instance: the call then holds the executor, as the stdlib's does."""
+    if cls in _bound:
+        return
+    ext = load()
+    with _lock:
+        if cls in _bound:
+            return
+        for name in names:
+            fallback = cls.__dict__[name]
+            if not isinstance(fallback, ext.CoreMethod):
+                setattr(cls, name, ext.CoreMethod(getattr(core_type, name), fallback))
+        _bound.add(cls)

@@ -5,7 +5,10 @@ Each call is one Ray task of one remote trampoline (so any callable works,
 not only functions). Completion comes from Ray itself: ObjectRef.future()
 is completed by Ray's own completion callback, whose done-callback settles
 the gofutures future (in Ray's callback thread). No thread per task; one
-timer thread (a heap) serves every task_timeout.
+timer thread (a heap) serves every task_timeout. One watchdog thread per
+executor (while tasks are pending, every 0.5 s) notices Ray going away under
+it, which Ray reports to no callback: after ray.shutdown() a pending
+ObjectRef's future is never completed.
 """
 import heapq
 import itertools
@@ -67,6 +70,28 @@ class _Timers:
             fn()
 
 
+_WATCH_EVERY = 0.5   # s between the watchdog's looks at Ray
+
+
+def _ray_gone():
+    """Why this process's Ray is gone, or None. Ray shut down (from outside
+    the executor) or, for a Ray instance this process started, its GCS
+    server or raylet process dead (the node's own Popen objects: Ray's
+    Node.dead_processes, which the driver keeps)."""
+    if not ray.is_initialized():
+        return "Ray was shut down under it (ray.shutdown() or the driver disconnected)"
+    node = getattr(ray._private.worker, "_global_node", None)
+    if node is not None:
+        try:
+            dead = node.dead_processes()
+        except Exception:
+            dead = []
+        for kind, proc in dead:
+            if kind in ("gcs_server", "raylet"):
+                return "the local Ray %s process died (exit status %s)" % (kind, proc.poll())
+    return None
+
+
 class RayExecutor(_base.Executor):
     """An Executor over Ray tasks. address: None starts (or joins) a local
     Ray instance with ray.init(); "ray://..." or "auto" joins a cluster.
@@ -75,6 +100,11 @@ class RayExecutor(_base.Executor):
     counts from submit; the task is cancelled with force=True).
     max_retries: Ray's retries of a task whose worker died (Ray's default 3).
     A future counts as pending until its result arrives (as DaskExecutor's).
+    Ray shut down under the executor (ray.shutdown() elsewhere), or the GCS
+    server or raylet of a Ray this process started dying, breaks it: pending
+    futures and later submits fail with BrokenExecutor.
+    For loopback only, set RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 before ray is
+    imported and pass _node_ip_address="127.0.0.1" (tests/cluster does).
     """
 
     def __init__(self, address=None, *, max_pending=None, pending_timeout=None, task_timeout=None,
@@ -101,20 +131,36 @@ class RayExecutor(_base.Executor):
         self._submitted = self._completed = self._failed = self._cancelled = 0
         self._high_water = 0
         self._hist = _Histogram()
+        self._broken = None          # the BrokenExecutor message, once broken
+        self._watch_cv = threading.Condition(self._lock)
+        self._watchdog = None
 
     def submit(self, fn, /, *args, **kwargs):
+        if self._broken:
+            raise _base.BrokenExecutor(self._broken)
         if self._shutdown:
             raise RuntimeError("cannot schedule new futures after shutdown")
         take_slot(self._slots, self._max_pending, self._pending_timeout)
         try:
             with self._lock:
+                if self._broken:
+                    raise _base.BrokenExecutor(self._broken)
                 if self._shutdown:
                     raise RuntimeError("cannot schedule new futures after shutdown")
+                if not ray.is_initialized():
+                    # .remote() would quietly start a new local Ray instead.
+                    self._broken = "RayExecutor is broken: " + _ray_gone()
+                    raise _base.BrokenExecutor(self._broken)
                 ref = self._remote.remote(fn, args, kwargs)
                 gf = self._Future()
                 entry = self._pending[id(gf)] = [gf, ref, time.monotonic(), False]
                 self._submitted += 1
                 self._high_water = max(self._high_water, len(self._pending))
+                if self._watchdog is None:
+                    self._watchdog = threading.Thread(target=self._watch, daemon=True,
+                                                      name="gofutures-ray-watchdog")
+                    self._watchdog.start()
+                self._watch_cv.notify()
         except BaseException:
             if self._slots is not None:
                 self._slots.release()
@@ -177,10 +223,42 @@ class RayExecutor(_base.Executor):
             self._settle(entry, lambda gf: gf.set_exception(e) and False)
         else:
             self._settle(entry, lambda gf: gf.set_result(value) or True)
+        self._forget(entry)
+
+    def _forget(self, entry):
+        # The slot is released by whoever takes the entry out (Ray's
+        # callback or the watchdog breaking the executor), once.
         with self._lock:
-            self._pending.pop(id(entry[0]), None)
-        if self._slots is not None:
+            gone = self._pending.pop(id(entry[0]), None)
+        if gone is not None and self._slots is not None:
             self._slots.release()
+
+    def _watch(self):
+        # The watchdog: sleeps while nothing is pending; stops at shutdown
+        # once nothing is pending, or when the executor breaks.
+        while True:
+            with self._lock:
+                while not self._pending and not self._shutdown:
+                    self._watch_cv.wait()
+                if not self._pending or self._broken:
+                    self._watchdog = None
+                    return
+                self._watch_cv.wait(_WATCH_EVERY)
+            why = _ray_gone()
+            if why is not None:
+                self._break(why)
+                return
+
+    def _break(self, why):
+        """Every unsettled future fails with BrokenExecutor; so do later submits."""
+        msg = "RayExecutor is broken: " + why
+        with self._lock:
+            if self._broken is None:
+                self._broken = msg
+            entries = list(self._pending.values())
+        for entry in entries:
+            self._settle(entry, lambda gf: gf.set_exception(_base.BrokenExecutor(msg)) and False)
+            self._forget(entry)
 
     def _on_timeout(self, entry):
         if entry[3] or entry[0].done():
@@ -201,9 +279,11 @@ class RayExecutor(_base.Executor):
             # Ray does not tell which have started: every pending one is cancelled.
             for e in entries:
                 e[0].cancel()
+        with self._lock:
+            self._watch_cv.notify()
         if wait:
             _base.wait([e[0] for e in entries])
-            if self._owns_ray:
+            if self._owns_ray and ray.is_initialized():
                 ray.shutdown()
     shutdown.__doc__ = _base.Executor.shutdown.__doc__
 

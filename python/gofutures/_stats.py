@@ -29,7 +29,7 @@ FORKED_MSG = ("gofutures statistics are not available in a process forked after 
               "on the stdlib's concurrent.futures, which keeps no statistics)")
 
 # Pool cores whose name Go does not know yet. Naming goes through the gopy
-# module, whose first import costs ~2 ms: it is done when statistics are
+# module, whose first import is not free: it is done when statistics are
 # first read, not when each executor is made. Weak: a pool gone before
 # then needs no name.
 _unnamed = weakref.WeakKeyDictionary()
@@ -85,7 +85,8 @@ class PoolStats:
 
     wait: from submit until a worker takes the task (or it leaves the queue).
     run: from then until the worker is done with it.
-    workers_replaced: workers that left an open pool (max_tasks_per_child);
+    workers_replaced: workers that left an open pool (max_tasks_per_child,
+        max_worker_memory);
     workers_died: workers that exited abnormally (process pools).
     queue_high_water: the longest the queue has been (for 'all': the longest
     of any one pool)."""

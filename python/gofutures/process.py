@@ -21,7 +21,6 @@ import signal
 import sys
 import threading
 import weakref
-from functools import partial
 from multiprocessing import forkserver, resource_tracker
 
 from concurrent.futures import _base
@@ -29,6 +28,7 @@ from concurrent.futures import process as _stdlib_process
 from concurrent.futures.process import BrokenProcessPool  # noqa: F401  (re-exported)
 
 from . import _backpressure, _ext, _fork, _mapbuf, _stats, _worker
+from .thread import _check_priority
 
 _cpu_count = getattr(os, "process_cpu_count", os.cpu_count)
 
@@ -107,8 +107,9 @@ class _Controller:
     broke. Holds no reference to the executor, so an executor dropped without
     shutdown() can be collected."""
 
-    def __init__(self, ctx, initializer, initargs, name):
+    def __init__(self, ctx, initializer, initargs, name, max_memory=None):
         self.ctx = ctx
+        self.max_memory = max_memory
         self.fork = ctx.get_start_method(allow_none=False) == "fork"
         self.initializer = initializer
         self.initargs = initargs
@@ -143,7 +144,8 @@ class _Controller:
         close = (task_w.fileno(), result_r.fileno()) if self.fork else ()
         try:
             p = self.ctx.Process(target=_worker.run, name=None,
-                                 args=(task_r, result_w, self.initializer, self.initargs, close))
+                                 args=(task_r, result_w, self.initializer, self.initargs, close,
+                                       self.max_memory))
             # Ctrl-C must not reach a worker before _worker.run installs its
             # SIGINT handler (a spawn worker imports for a while first): the
             # child inherits this thread's signal mask through fork and exec,
@@ -228,7 +230,8 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
 
     def __init__(self, max_workers=None, mp_context=None,
                  initializer=None, initargs=(), *, max_tasks_per_child=None,
-                 task_timeout=None, max_pending=None, pending_timeout=None):
+                 task_timeout=None, max_pending=None, pending_timeout=None,
+                 max_worker_memory=None):
         """Initializes a new ProcessPoolExecutor instance.
 
         Args:
@@ -248,8 +251,20 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
                 call may run: past it, its worker process is killed and
                 replaced, its future fails with TimeoutError, and the pool
                 carries on. See also submit_with_timeout().
+            max_worker_memory: gofutures only. If given, a number of bytes:
+                a worker whose resident set (RSS) is above it after a task
+                sends that task's outcome, exits and is replaced, as with
+                max_tasks_per_child (either limit retires a worker). Checked
+                after each task, not during one. Requires a non-'fork' start
+                method; 'spawn' is used if no mp_context is given.
         """
         _backpressure.check(max_pending, pending_timeout)
+        if max_worker_memory is not None:
+            # max_tasks_per_child's checks and words (the fork check below).
+            if not isinstance(max_worker_memory, int):
+                raise TypeError("max_worker_memory must be an integer")
+            elif max_worker_memory <= 0:
+                raise ValueError("max_worker_memory must be >= 1")
         if _fork.active:
             # A child forked after Go was loaded: the stdlib's pool (_fork.py).
             self._core = None
@@ -266,7 +281,7 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         self._max_workers = max_workers
 
         if mp_context is None:
-            if max_tasks_per_child is not None:
+            if max_tasks_per_child is not None or max_worker_memory is not None:
                 mp_context = mp.get_context("spawn")
             else:
                 mp_context = mp.get_context()
@@ -287,6 +302,13 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
                                  " the 'fork' multiprocessing start method;"
                                  " supply a different mp_context.")
         self._max_tasks_per_child = max_tasks_per_child
+        if max_worker_memory is not None and mp_context.get_start_method(allow_none=False) == "fork":
+            # As max_tasks_per_child: a replacement would be forked at any
+            # time by the service thread while other threads run (see README).
+            raise ValueError("max_worker_memory is incompatible with"
+                             " the 'fork' multiprocessing start method;"
+                             " supply a different mp_context.")
+        self._max_worker_memory = max_worker_memory
         if task_timeout is not None and not task_timeout > 0:
             raise ValueError("task_timeout must be a positive number of seconds")
         self._task_timeout = task_timeout
@@ -294,7 +316,7 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         self._cancel_pending_futures = False
 
         name = "ProcessPoolExecutor-%d" % _counter()
-        ctl = _Controller(mp_context, initializer, initargs, name)
+        ctl = _Controller(mp_context, initializer, initargs, name, max_worker_memory)
         core = _ext.load().ProcPool(max_workers, max_tasks_per_child or 0, _PREFETCH, ctl)
         ctl.core_ref = weakref.ref(core)
         _stats.name_pool(core, name)
@@ -305,19 +327,19 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         # controller (kept by the core), not on the executor: a weakref that
         # dies with its referent in a garbage cycle never calls back.
         ctl.executor_ref = weakref.ref(self, lambda _, core=core: core.shutdown(False))
-        if type(self).submit is ProcessPoolExecutor.submit:
-            # Per-task path straight into C: no Python frame on submit.
-            if task_timeout is None:
-                self.submit = core.submit
-            else:
-                self.submit = partial(core.submit_with_timeout, task_timeout)
-        if type(self).submit_with_timeout is ProcessPoolExecutor.submit_with_timeout:
-            self.submit_with_timeout = core.submit_with_timeout
+        if task_timeout is not None:
+            core.set_task_timeout(task_timeout)   # what core.submit gives each call
+        # Per-task path straight into C: no Python frame on submit.
+        _ext.bind_core_methods(ProcessPoolExecutor, type(core),
+                               ("submit", "submit_with_timeout", "submit_with_priority"))
         if max_pending is not None:
             # Backpressure (gofutures, opt-in): submit waits for room in C,
             # the slot held by the task's Go future (cshim/gate.c).
             core.set_gate(max_pending, pending_timeout)   # submit_with_timeout too
 
+    # Once an executor was made, the class's submit and submit_with_timeout
+    # are C CoreMethods over self._core's (_ext.bind_core_methods); these
+    # stay their fallbacks.
     def submit(self, fn, /, *args, **kwargs):
         if self._core is None:
             return super().submit(fn, *args, **kwargs)
@@ -339,6 +361,22 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         submit() would).
         """
         return self._core.submit_with_timeout(timeout, fn, *args, **kwargs)
+
+    def submit_with_priority(self, priority, fn, /, *args, **kwargs):
+        """Like submit(), with a priority (gofutures only): among the tasks
+        still queued, lower numbers are sent to a worker first, ties in
+        submission order; submit()'s tasks have priority 0. priority is an
+        int in the signed 64-bit range (else TypeError / OverflowError, and
+        nothing is submitted). The pool's task_timeout applies.
+
+        As the stdlib's call queue, up to max_workers + 1 calls are started
+        ahead of the workers (RUNNING, no longer cancellable) in the order
+        they were picked: priorities order only the calls not yet started.
+        """
+        if self._core is None:   # the fork fallback: the stdlib's FIFO
+            _check_priority(priority)
+            return self.submit(fn, *args, **kwargs)
+        return self._core.submit_with_priority(priority, fn, *args, **kwargs)
 
     def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
         """Returns an iterator equivalent to map(fn, iter).

@@ -1,13 +1,13 @@
 # gofutures.ProcessPoolExecutor: typeshed's concurrent.futures.process
-# signatures plus task_timeout / max_pending / pending_timeout,
-# submit_with_timeout(), map(buffersize=), terminate_workers(),
+# signatures plus task_timeout / max_pending / pending_timeout / max_worker_memory,
+# submit_with_timeout(), submit_with_priority(), map(buffersize=), terminate_workers(),
 # kill_workers() (as 3.14's) and stats().
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import ProcessPoolExecutor as _StdProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool as BrokenProcessPool
 from multiprocessing.context import BaseContext
-from typing import Any, TypeVar
+from typing import Any, SupportsIndex, TypeVar
 
 from typing_extensions import ParamSpec, TypeVarTuple, Unpack
 
@@ -29,10 +29,14 @@ class ProcessPoolExecutor(_StdProcessPoolExecutor):
         task_timeout: float | None = None,
         max_pending: int | None = None,
         pending_timeout: float | None = None,
+        max_worker_memory: int | None = None,
     ) -> None: ...
     def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]: ...
     def submit_with_timeout(
         self, timeout: float | None, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> Future[_T]: ...
+    def submit_with_priority(
+        self, priority: SupportsIndex, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
     ) -> Future[_T]: ...
     def map(
         self,

@@ -7,11 +7,14 @@ core (cshim/threadpool.c), and worker threads spend their whole life in its
 C run loop. Python runs only once per pool (creation, shutdown) and once per
 worker thread (start, initializer).
 """
+import contextvars
 import itertools
 import math
+import operator
 import os
 import sys
 import threading
+import time
 import weakref
 
 from concurrent.futures import _base
@@ -77,6 +80,30 @@ def _worker(core, initializer, initargs, threads):
     core.run_worker()  # returns when the pool is shut down and drained
 
 
+def _check_context(context):
+    """context= of ThreadPoolExecutor: None (the stdlib's behaviour) or
+    "copy". A wrong type is a TypeError, a wrong string a ValueError, as
+    the stdlib tells initializer and max_workers errors apart."""
+    if context is None:
+        return
+    if not isinstance(context, str):
+        raise TypeError("context must be None or 'copy', not %s" % type(context).__name__)
+    if context != "copy":
+        raise ValueError("context must be None or 'copy', not %r" % (context,))
+
+
+def _check_priority(priority):
+    """submit_with_priority's check where the C core does not run (the fork
+    fallback): the same TypeError / OverflowError as cshim's."""
+    try:
+        value = operator.index(priority)
+    except TypeError:
+        raise TypeError("priority must be an integer, not %r"
+                        % type(priority).__name__) from None
+    if not -2**63 <= value < 2**63:
+        raise OverflowError("priority must fit in a signed 64-bit integer, not %r" % (priority,))
+
+
 def _thread_limit(max_workers):
     """The worker count the stdlib's `len(threads) < max_workers` allows,
     as a C ssize_t: fractional bounds round up, inf and huge ints mean no
@@ -129,7 +156,8 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor, metaclass=_ThreadPoo
     _counter = itertools.count().__next__
 
     def __init__(self, max_workers=None, thread_name_prefix='',
-                 initializer=None, initargs=(), *, max_pending=None, pending_timeout=None):
+                 initializer=None, initargs=(), *, max_pending=None, pending_timeout=None,
+                 context=None):
         """Initializes a new ThreadPoolExecutor instance.
 
         Args:
@@ -138,8 +166,14 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor, metaclass=_ThreadPoo
             thread_name_prefix: An optional name prefix to give our threads.
             initializer: A callable used to initialize worker threads.
             initargs: A tuple of arguments to pass to the initializer.
+            context: gofutures only. None (the default): tasks run in the
+                worker thread's context, as in the stdlib. "copy": each
+                task runs in its own copy of the contextvars context of
+                the submit()/map() call that made it.
         """
         _backpressure.check(max_pending, pending_timeout)
+        _check_context(context)
+        self._task_context = context
         if _fork.active:
             # A child forked after Go was loaded: the stdlib's pool (_fork.py).
             self._core = None
@@ -165,25 +199,43 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor, metaclass=_ThreadPoo
 
         limit = _thread_limit(max_workers)
         spawner = _Spawner(self._threads, self._thread_name_prefix, initializer, initargs)
-        core = _ext.load().ThreadPool(limit, spawner)
+        core = _ext.load().ThreadPool(limit, spawner, context == "copy")
         self._core = core
         _pools[core] = self._threads
         _stats.name_pool(core, self._thread_name_prefix)
         # Dropped without shutdown(): let idle workers exit once the queue drains.
         spawner.executor_ref = weakref.ref(self, lambda _, core=core: core.shutdown(False))
-        if type(self).submit is ThreadPoolExecutor.submit:
-            # Per-task path straight into C: no Python frame on submit.
-            self.submit = core.submit
+        # Per-task path straight into C: no Python frame on submit.
+        _ext.bind_core_methods(ThreadPoolExecutor, type(core), ("submit", "submit_with_priority"))
         if max_pending is not None:
             # Backpressure (gofutures, opt-in): submit waits for room in C,
             # the slot held by the task's Go future (cshim/gate.c).
             core.set_gate(max_pending, pending_timeout)
 
+    # Once an executor was made, the class's submit is the C CoreMethod over
+    # self._core.submit (_ext.bind_core_methods); this stays its fallback.
     def submit(self, fn, /, *args, **kwargs):
         if self._core is None:
+            if self._task_context == "copy":   # the fork fallback: the same semantics in Python
+                return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
             return super().submit(fn, *args, **kwargs)
         return self._core.submit(fn, *args, **kwargs)
     submit.__doc__ = _base.Executor.submit.__doc__
+
+    def submit_with_priority(self, priority, fn, /, *args, **kwargs):
+        """Like submit(), with a priority (gofutures only): among the queued
+        tasks, lower numbers run first, ties in submission order; submit()'s
+        tasks have priority 0. priority is an int in the signed 64-bit range
+        (else TypeError / OverflowError, and nothing is submitted). The Go
+        scheduler keeps the order; a task already running is not preempted.
+
+        The priority is a positional argument before fn, so it can never
+        collide with a keyword argument of fn's own.
+        """
+        if self._core is None:   # the fork fallback: the stdlib's FIFO
+            _check_priority(priority)
+            return self.submit(fn, *args, **kwargs)
+        return self._core.submit_with_priority(priority, fn, *args, **kwargs)
 
     def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
         """Returns an iterator equivalent to map(fn, iter), as the stdlib's.
@@ -194,6 +246,13 @@ class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor, metaclass=_ThreadPoo
         _mapbuf.check_buffersize(buffersize)
         if self._core is None and buffersize is None:
             return super().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
+        if self._task_context == "copy" and buffersize is not None:
+            # The calls submitted later, from next(), run in copies of the
+            # context of this map() call too (mapiter.c enters this copy
+            # around those submits), not of the thread iterating.
+            end_time = None if timeout is None else timeout + time.monotonic()
+            return _ext.load().map_submit(self.submit, fn, iterables, end_time, buffersize,
+                                          self, contextvars.copy_context())
         return _mapbuf.map_results(self, self.submit, fn, iterables, timeout, buffersize)
 
     def shutdown(self, wait=True, *, cancel_futures=False):

@@ -1,9 +1,10 @@
 # gofutures.ThreadPoolExecutor: typeshed's concurrent.futures.thread
-# signatures plus max_pending / pending_timeout, map(buffersize=), stats().
+# signatures plus max_pending / pending_timeout, context, submit_with_priority(),
+# map(buffersize=), stats().
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor as _StdThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Literal, SupportsIndex, TypeVar
 
 from typing_extensions import ParamSpec, TypeVarTuple, Unpack
 
@@ -23,8 +24,12 @@ class ThreadPoolExecutor(_StdThreadPoolExecutor):
         *,
         max_pending: int | None = None,
         pending_timeout: float | None = None,
+        context: Literal["copy"] | None = None,
     ) -> None: ...
     def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]: ...
+    def submit_with_priority(
+        self, priority: SupportsIndex, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> Future[_T]: ...
     def map(
         self,
         fn: Callable[..., _T],

@@ -28,6 +28,13 @@ def cluster():
         cl = LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
                           dashboard_address=None, silence_logs=logging.CRITICAL)
         client = Client(cl, set_as_default=False)
+        # Each worker's own client (what distributed.Event/Queue in a task
+        # use) is made now, before any test: made while the scheduler
+        # streams a cancellation to the same worker, its handshake can read
+        # two messages and fail an assertion inside distributed
+        # (Client._ensure_connected: `assert len(msg) == 1`), seen once.
+        assert all(client.submit(_worker_client, workers=[w], pure=False).result(timeout=60)
+                   for w in client.scheduler_info()["workers"])
         try:
             yield cl, client
         finally:
@@ -35,24 +42,36 @@ def cluster():
             cl.close()
 
 
+def _worker_client():
+    from distributed import get_client
+    get_client()
+    return True
+
+
 @pytest.fixture
 def client(cluster):
     return cluster[1]
 
 
+# Ray on loopback only. Ray maps a node address of 127.0.0.1 to the host's
+# interface address (services.resolve_ip_for_localhost, through
+# get_node_ip_address) unless Ray's single-machine mode is on, which is
+# RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 (the default on macOS/Windows): then
+# the node address is 127.0.0.1 and the GCS, raylet, object manager and
+# worker servers bind it. Read when ray is imported, so set here, before
+# the test modules import ray; the Ray processes inherit it.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+RAY_INIT = dict(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                _node_ip_address="127.0.0.1")
+
+
 @pytest.fixture(scope="module")
 def ray_instance():
     ray = pytest.importorskip("ray")
-    # Ray binds its processes to the host's interface address, not loopback
-    # (seen here: ray.init(_node_ip_address="127.0.0.1") and
-    # RAY_NODE_IP_ADDRESS still give the eth0 address), so these tests are
-    # opt-in where only loopback traffic is allowed.
-    if os.environ.get("GOFUTURES_RAY_TESTS") != "1":
-        pytest.skip("Ray tests are opt-in: GOFUTURES_RAY_TESTS=1 (Ray does not bind to loopback only)")
-    # A local instance on loopback: raylet and workers on this machine, no dashboard.
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             _node_ip_address="127.0.0.1")
+    # A local instance on loopback: GCS, raylet and 2 CPUs of workers on
+    # this machine, no dashboard.
+    ctx = ray.init(**RAY_INIT)
     try:
-        yield ray
+        yield ctx
     finally:
         ray.shutdown()

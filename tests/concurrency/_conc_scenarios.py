@@ -13,12 +13,10 @@ release().
 """
 import json
 import os
-import signal
 import subprocess
 import sys
-import textwrap
 
-import pytest
+from scenario_script import BLOCK_TASK, run_in_session, write_script
 
 IMPLS = ["stdlib", "gofutures"]
 
@@ -69,34 +67,18 @@ class Hooked(std.Future):
         super().__init__()
         self._waiters = HookList(hooks)
 
-_RELEASE = os.path.abspath(__file__) + ".release"
-if __name__ == "__main__" and os.path.exists(_RELEASE):
-    os.unlink(_RELEASE)
-
-def release():
-    \"\"\"Lets every block_task (in any process) return.\"\"\"
-    open(_RELEASE, "w").close()
-
-def block_task(x=None):
-    \"\"\"Blocks until release() (at most 30 s), then returns x.\"\"\"
-    deadline = time.monotonic() + 30
-    while not os.path.exists(_RELEASE) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    return x
-
 def pool(kind):
     return (cf.ProcessPoolExecutor if kind == "process" else cf.ThreadPoolExecutor)(2)
 
 def report(**kw):
     print(json.dumps(kw, sort_keys=True))
-"""
+
+""" + BLOCK_TASK
 
 
 def script(tmp_path, body, name="scenario.py"):
     """Writes PRELUDE + body to a file; returns its path."""
-    path = tmp_path / name
-    path.write_text(PRELUDE + textwrap.dedent(body))
-    return str(path)
+    return write_script(tmp_path, PRELUDE, body, name)
 
 
 def run(path, impl, *args, timeout=SCRIPT_TIMEOUT):
@@ -104,17 +86,7 @@ def run(path, impl, *args, timeout=SCRIPT_TIMEOUT):
     Returns the CompletedProcess."""
     env = dict(os.environ, CONC_IMPL=impl, PYTHONFAULTHANDLER="1")
     cmd = [sys.executable, path, *map(str, args)]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=env, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        out, err = p.communicate()
-        pytest.fail(f"{impl} {args}: scenario hung (> {timeout}s)\nstdout:\n{out}\nstderr:\n{err[-3000:]}")
+    p, out, err = run_in_session(cmd, env, timeout, f"{impl} {args}")
     return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 

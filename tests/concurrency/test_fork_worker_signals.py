@@ -12,12 +12,11 @@ Every scenario runs in its own interpreter, without pytest's faulthandler
 (unless the case enables it), under a hard timeout.
 """
 import os
-import signal
-import subprocess
 import sys
 import textwrap
 
 import pytest
+from scenario_script import kill_session, run_in_session
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -30,19 +29,9 @@ def run_script(tmp_path, body, pyargs=(), args=(), timeout=BOUND):
     env = dict(os.environ)
     env.pop("PYTHONFAULTHANDLER", None)
     env.pop("PYTHONDEVMODE", None)
-    p = subprocess.Popen([sys.executable, *pyargs, str(path), *args], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate()
-        pytest.fail("scenario hung (> %ss)\nstdout:\n%s\nstderr:\n%s" % (timeout, out, err))
-    finally:
-        try:   # a worker left spinning in a signal handler, if any
-            os.killpg(p.pid, signal.SIGKILL)
-        except OSError:
-            pass
+    p, out, err = run_in_session([sys.executable, *pyargs, str(path), *args], env, timeout,
+                                 "fork worker signals")
+    kill_session(p)   # a worker left spinning in a signal handler, if any
     return p.returncode, out, err
 
 

@@ -16,12 +16,11 @@ ready results before it looks at worker deaths, so it completes all of
 0-49 and fails 50-99. gofutures must give exactly the same outcome.
 """
 import os
-import signal
-import subprocess
 import sys
 import textwrap
 
 import pytest
+from scenario_script import run_in_session
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -95,14 +94,8 @@ def run(tmp_path, impl, mode):
     path.write_text(textwrap.dedent(SCENARIO.replace("HANG_BOUND", str(BOUND - 30))))
     env = dict(os.environ)
     env.pop("PYTHONDEVMODE", None)
-    p = subprocess.Popen([sys.executable, str(path), impl, mode], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=BOUND)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate()
-        pytest.fail("%s %s: hung\nstdout:\n%s\nstderr:\n%s" % (impl, mode, out, err))
+    p, out, err = run_in_session([sys.executable, str(path), impl, mode], env, BOUND,
+                                 "%s %s" % (impl, mode))
     assert p.returncode == 0, (impl, mode, out, err)
     return out.strip()
 

@@ -14,13 +14,12 @@ __main__ re-imported under spawn) can run them unchanged.
 import os
 import re
 import select
-import signal
 import subprocess
 import sys
-import textwrap
 import time
 
 import pytest
+from scenario_script import BLOCK_TASK, kill_session, run_in_session, write_script
 
 IMPLS = ["stdlib", "gofutures"]
 
@@ -45,28 +44,12 @@ else:
     import gofutures as cf
 POOLS = {"thread": "ThreadPoolExecutor", "process": "ProcessPoolExecutor"}
 Pool = getattr(cf, POOLS[os.environ["ROBUST_POOL"]])
-_RELEASE = os.path.abspath(__file__) + ".release"
-if __name__ == "__main__" and os.path.exists(_RELEASE):
-    os.unlink(_RELEASE)
-
-def release():
-    \"\"\"Lets every block_task (in any process) return.\"\"\"
-    open(_RELEASE, "w").close()
-
-def block_task(x=None):
-    \"\"\"Blocks until release() (at most 30 s), then returns x.\"\"\"
-    deadline = time.monotonic() + 30
-    while not os.path.exists(_RELEASE) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    return x
-"""
+""" + BLOCK_TASK
 
 
 def script(tmp_path, body, name="scenario.py"):
     """Writes PRELUDE + body to a file; returns its path."""
-    path = tmp_path / name
-    path.write_text(PRELUDE + textwrap.dedent(body))
-    return str(path)
+    return write_script(tmp_path, PRELUDE, body, name)
 
 
 def env_for(impl, pool="thread", extra=None):
@@ -82,14 +65,7 @@ def run(path, impl, pool="thread", args=(), env=None, timeout=SCRIPT_TIMEOUT, py
     CompletedProcess; fails the test on a hang, and when a process of the
     scenario's session outlives it (an orphaned or zombie worker)."""
     cmd = [sys.executable, *pyargs, path, *args]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=env_for(impl, pool, env), start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_session(p)
-        out, err = p.communicate()
-        pytest.fail(f"{impl}/{pool}: scenario hung (> {timeout}s)\nstdout:\n{out}\nstderr:\n{err}")
+    p, out, err = run_in_session(cmd, env_for(impl, pool, env), timeout, f"{impl}/{pool}")
     leftovers = session_processes(p.pid)
     # From 3.14 the default start method is forkserver: the workers are the
     # forkserver's children and end moments after the main process (then are
@@ -109,13 +85,6 @@ def session_processes(sid):
     """Processes still in session sid (the scenario's), as 'pid state' strings."""
     r = subprocess.run(["ps", "-o", "pid=,stat=", "-s", str(sid)], capture_output=True, text=True)
     return [line.strip() for line in r.stdout.splitlines() if line.strip()]
-
-
-def kill_session(p):
-    try:
-        os.killpg(p.pid, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 def differential(path, pool="thread", **kw):

@@ -48,7 +48,7 @@ if __name__ == "__main__":
     print("growth_mb", (after - before) / 2 ** 20)
 """
 
-TASKS = 1_000_000          # about 3 s with gofutures on 2 cores
+TASKS = 1_000_000          # enough that a per-task leak of tens of bytes passes the limit
 GROWTH_LIMIT_MB = 32       # generous: a leak of ~50 bytes per task would exceed it
 
 

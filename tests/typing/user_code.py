@@ -33,7 +33,7 @@ def thread_pool() -> List[int]:
 
 def process_pool() -> List[str]:
     with ProcessPoolExecutor(max_workers=2, max_tasks_per_child=10, task_timeout=30.0,
-                             max_pending=8, pending_timeout=None) as ex:
+                             max_pending=8, pending_timeout=None, max_worker_memory=2 << 30) as ex:
         f = ex.submit_with_timeout(1.5, str, 42)
         s: str = f.result()
         lines = list(ex.map(str, [1, 2, 3], chunksize=2, buffersize=4))

@@ -15,3 +15,4 @@ ex.stats().no_such_field  # E
 pp = ProcessPoolExecutor(task_timeout="1s")  # E
 pp.submit_with_timeout(1.0, square, 1, 2)  # E
 pp.kill_workers(True)  # E
+ProcessPoolExecutor(max_worker_memory=1.5e9)  # E

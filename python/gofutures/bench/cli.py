@@ -28,13 +28,14 @@ import platform
 import sys
 import warnings
 
-from . import _bench_floors, _bench_futures, _bench_impls, _bench_memory
-from . import _bench_process, _bench_report, _bench_run, _bench_thread
+from . import futures, memory, process_pool, report, runner, thread_pool
+from .floors import measure as measure_floors
+from .impls import by_name as impl_by_name
 
 
 def all_workloads():
-    return (_bench_thread.workloads() + _bench_futures.workloads()
-            + _bench_process.workloads() + _bench_memory.workloads())
+    return (thread_pool.workloads() + futures.workloads()
+            + process_pool.workloads() + memory.workloads())
 
 
 def _cpu():
@@ -58,7 +59,7 @@ def _machine(impls):
         "gofutures": impls["gofutures"].version,
         "gofutures_process_pool": impls["gofutures"].ProcessPoolExecutor is not None,
         "loky": impls["loky"].version if impls.get("loky") else None,
-        "start_method": _bench_process.start_method(),
+        "start_method": process_pool.start_method(),
         "load": os.getloadavg(),
     }
 
@@ -97,13 +98,13 @@ def _progress(i, total, rec):
     parts = []
     for name, col in rec["results"].items():
         if col["status"] == "ok":
-            parts.append("%s %s" % (name, _bench_report.fmt_value(col["median"], rec["kind"])))
+            parts.append("%s %s" % (name, report.fmt_value(col["median"], rec["kind"])))
         else:
             parts.append("%s %s" % (name, col["status"].upper() if col["status"] != "n/a"
                                     else "n/a"))
     r = rec.get("ratio_gofutures")
     what = "ratio" if rec["pair"] == ["gofutures", "stdlib"] else "/".join(rec["pair"])
-    f = _bench_report.fmt_ratio
+    f = report.fmt_ratio
     ratio = ("%s %s (%s–%s)" % (what, f(r["median"]), f(r["lo"]), f(r["hi"]))) if r else what + " n/a"
     print("[%2d/%d] %-22s %s  %s%s" % (i, total, rec["name"], "  ".join(parts), ratio,
                                        "  " + rec["verdict"] if rec.get("verdict") else ""),
@@ -111,12 +112,12 @@ def _progress(i, total, rec):
 
 
 def _emit(data, args):
-    print(_bench_report.header(data))
+    print(report.header(data))
     print()
-    print(_bench_report.table(data))
+    print(report.table(data))
     if args.svg:
         with open(args.svg, "w") as f:
-            f.write(_bench_report.svg(data))
+            f.write(report.svg(data))
 
 
 def main(argv):
@@ -137,14 +138,14 @@ def main(argv):
     rounds = args.rounds or (2 if args.quick else 5)
     timeout = args.timeout or (60.0 if args.quick else 120.0)
     print("floors ...", file=sys.stderr, flush=True)
-    floors = _bench_floors.measure(args.quick)   # before the engine is loaded
+    floors = measure_floors(args.quick)   # before the engine is loaded
     names = {"stdlib", "gofutures", "loky"}.union(*(w.impls for w in workloads))
-    impls = {name: _bench_impls.by_name(name) for name in sorted(names)}
+    impls = {name: impl_by_name(name) for name in sorted(names)}
     data = {"command": "python -m gofutures bench " + " ".join(argv),
             "quick": args.quick, "rounds": rounds, "machine": _machine(impls),
             "floors": floors, "workloads": []}
     for i, w in enumerate(workloads, 1):
-        rec = _bench_run.run(w, impls, rounds, args.quick, timeout)
+        rec = runner.run(w, impls, rounds, args.quick, timeout)
         if w.floor:
             value, what = w.floor(floors, rec["n"])
             rec["floor"] = {"value": value, "what": what}

@@ -1,10 +1,10 @@
 """Process-pool workloads: stdlib, gofutures (when it has a process pool)
-and loky side by side. Tasks live in _bench_tasks (picklable, stdlib-only)."""
+and loky side by side. Tasks live in tasks.py (picklable, stdlib-only)."""
 import functools
 import multiprocessing
 
-from . import _bench_tasks as tasks
-from ._bench_run import Workload, timed
+from . import tasks
+from .runner import Workload, timed
 
 WORKERS = 2
 _BURN = 300_000
@@ -22,6 +22,15 @@ def _burned():
 def _open(impl, n):
     ex = impl.ProcessPoolExecutor(WORKERS)
     # Warm: every worker started and has imported the task module.
+    for f in [ex.submit(tasks.square, i) for i in range(4 * WORKERS)]:
+        f.result()
+    return ex
+
+
+def _open_spawn(impl, n):
+    # max_worker_memory refuses fork (the default before 3.14): both
+    # columns of its cost use spawn.
+    ex = impl.ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"))
     for f in [ex.submit(tasks.square, i) for i in range(4 * WORKERS)]:
         f.result()
     return ex
@@ -93,6 +102,10 @@ def workloads():
     # without a pool-wide task_timeout (one that never fires).
     timeout_cost = dict(impls=("gofutures", "gofutures+task_timeout"),
                         pair=("gofutures+task_timeout", "gofutures"))
+    # max_worker_memory's check after each task (a bound never reached),
+    # against the same spawn pool without it.
+    memory_cost = dict(impls=("gofutures", "gofutures+max_worker_memory"),
+                       pair=("gofutures+max_worker_memory", "gofutures"))
     return [
         Workload("process_submit", "process submit+result, 2 workers", "process",
                  3_000, 300, _submit_result, _squares, _open, _close, impls=three,
@@ -114,6 +127,8 @@ def workloads():
         Workload("process_timeout_roundtrip", "process submit→result with task_timeout",
                  "process", 1_000, 100, _roundtrip, _squares, _open, _close,
                  **timeout_cost),
+        Workload("process_memory_roundtrip", "process submit→result with max_worker_memory",
+                 "process", 1_000, 100, _roundtrip, _squares, _open_spawn, _close, **memory_cost),
         Workload("process_cpu", "CPU-bound (pure Python) on 2 processes", "process",
                  8, 4, _burn, lambda n: n * _burned(), _open, _close, impls=three,
                  target=("speedup>=stdlib", 1.0), serial=_burn_serial,

@@ -3,7 +3,7 @@ engine's own per-task cost; every pool is started and warmed before the clock.""
 import hashlib
 import time
 
-from ._bench_run import Workload, timed
+from .runner import Workload, timed
 
 _SUM = lambda n: n * (n - 1) // 2  # noqa: E731  sum(abs(i) for i in range(n))
 _BUF = bytes(range(256)) * 4096     # 1 MiB
@@ -38,6 +38,24 @@ def _roundtrip(ex, n):
         for i in range(n):
             total += ex.submit(abs, i).result()
         return total
+    return timed(go)
+
+
+def _submit_priority(ex, n):
+    """gofutures+priority: submit_with_priority with priorities spread over
+    64 values, so the Go heap reorders the queue; gofutures: plain submit.
+    Both run the same loop over the same precomputed priorities."""
+    prios = [(i * 7919) % 64 - 32 for i in range(n)]
+    with_prio = getattr(ex, "bench_priority", False)
+
+    def go():
+        if with_prio:
+            sp = ex.submit_with_priority
+            fs = [sp(p, abs, i) for i, p in zip(range(n), prios)]
+        else:
+            s = ex.submit
+            fs = [s(abs, i) for i, p in zip(range(n), prios)]
+        return sum(f.result() for f in fs)
     return timed(go)
 
 
@@ -125,6 +143,20 @@ def workloads():
                  "thread", 50_000, 5_000, _submit_result, _SUM, _pool(1), _close,
                  impls=("gofutures", "gofutures+max_pending"),
                  pair=("gofutures+max_pending", "gofutures")),
+        # The cost of context="copy": a context copy per submit, an enter
+        # and exit around each call.
+        Workload("thread_context_copy", 'thread submit+result with context="copy", 1 worker',
+                 "thread", 50_000, 5_000, _submit_result, _SUM, _pool(1), _close,
+                 impls=("gofutures", "gofutures+context"),
+                 pair=("gofutures+context", "gofutures")),
+        # The cost of priorities: submit_with_priority (the heap) against
+        # submit (the FIFO) on the same pool.
+        Workload("thread_priority", "thread submit_with_priority+result, 1 worker",
+                 "thread", 50_000, 5_000, _submit_priority, _SUM, _pool(1), _close,
+                 impls=("gofutures", "gofutures+priority"),
+                 pair=("gofutures+priority", "gofutures"),
+                 note="submit n tasks with priorities spread over 64 values, then collect "
+                      "every result; without: plain submit in the same loop"),
         Workload("thread_create", "thread pool create+1 task+shutdown", "thread",
                  300, 30, _create, lambda n: n, None, None, per="pool"),
     ]

@@ -32,7 +32,7 @@ def _cell(rec, name):
 
 def fmt_ratio(x):
     """Two decimals, or two significant digits below 0.01 (a peak memory
-    ratio can be 0.003)."""
+    ratio can fall below it)."""
     return "%.2f" % x if x >= 0.01 else "%.2g" % x
 
 

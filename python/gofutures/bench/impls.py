@@ -49,13 +49,34 @@ def _gofutures_with(pool, option, value):
         **{pool: cls and functools.partial(cls, **{option: value})}))
 
 
+def _gofutures_priority():
+    """gofutures whose thread pools the priority row drives through
+    submit_with_priority (_bench_thread._submit_priority reads the mark)."""
+    gf = gofutures()
+
+    def pool(*args, **kwargs):
+        ex = gf.ThreadPoolExecutor(*args, **kwargs)
+        ex.bench_priority = True
+        return ex
+    return types.SimpleNamespace(**dict(vars(gf), name="gofutures+priority",
+                                        ThreadPoolExecutor=pool))
+
+
 _ALL = {"stdlib": stdlib, "gofutures": gofutures, "loky": loky,
+        # submit_with_priority with spread priorities (thread pools)
+        "gofutures+priority": _gofutures_priority,
         # a per-task timeout that never fires (process pools)
         "gofutures+task_timeout": lambda: _gofutures_with("ProcessPoolExecutor",
                                                           "task_timeout", 3600.0),
+        # a worker memory bound never reached (process pools)
+        "gofutures+max_worker_memory": lambda: _gofutures_with("ProcessPoolExecutor",
+                                                               "max_worker_memory", 1 << 50),
         # backpressure whose bound is never reached (thread pools)
         "gofutures+max_pending": lambda: _gofutures_with("ThreadPoolExecutor",
-                                                         "max_pending", 10**9)}
+                                                         "max_pending", 10**9),
+        # each task in a copy of its submitter's contextvars context (thread pools)
+        "gofutures+context": lambda: _gofutures_with("ThreadPoolExecutor",
+                                                     "context", "copy")}
 
 
 def by_name(name):

@@ -5,7 +5,7 @@ waiters, completing and waking."""
 import threading
 from concurrent.futures import FIRST_COMPLETED
 
-from ._bench_run import Workload, timed
+from .runner import Workload, timed
 
 N = 100_000
 

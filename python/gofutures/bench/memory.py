@@ -11,9 +11,9 @@ import os
 import subprocess
 import sys
 
-from ._bench_run import Workload
+from .runner import Workload
 
-_CHILD = "from gofutures._bench_memory import %s; %s(%r, %d)"
+_CHILD = "from gofutures.bench.memory import %s; %s(%r, %d)"
 BUFFERSIZE = 64
 
 
@@ -27,7 +27,7 @@ def child(name, n):
     import gc
     import threading
 
-    from ._bench_impls import by_name
+    from .impls import by_name
     impl = by_name(name)
     started, release = threading.Event(), threading.Event()
 
@@ -55,7 +55,7 @@ def child_map(name, n):
     everything by then) and every 1024 results while they are consumed."""
     import gc
 
-    from ._bench_impls import by_name
+    from .impls import by_name
     impl = by_name(name)
     ex = impl.ThreadPoolExecutor(2)
     list(ex.map(abs, range(1000)))         # warm

@@ -16,7 +16,7 @@ import time
 
 import gofutures
 
-from . import _stats
+from .. import _stats
 
 CLEAR = "\x1b[H\x1b[2J"
 

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-from . import _bench_tasks as tasks
+from . import tasks
 
 _ECHO = ("import os\n"
          "while True:\n"

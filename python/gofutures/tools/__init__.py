@@ -1,0 +1,1 @@
+"""Tooling behind `python -m gofutures demo|top` (not the runtime)."""
