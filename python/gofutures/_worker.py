@@ -15,6 +15,7 @@ e instead is the worker's last: it exits after it (_over_memory).
 """
 import os
 import select
+import signal
 import struct
 from concurrent.futures import _base
 from concurrent.futures.process import _ExceptionWithTraceback
@@ -116,6 +117,14 @@ def _outcome(fn, args, kwargs):
     return kind, data
 
 
+def _on_sigint(signum, frame):
+    """A terminal's Ctrl-C reaches the whole process group, this worker too:
+    it is the parent's to act on (it ends the pool), so here it neither
+    fails the running task nor kills the worker (which would break the
+    pool). A Python handler rather than SIG_IGN: exec() resets it, so
+    programs a task starts still get SIGINT's default."""
+
+
 def _over_memory(bound, reader):
     """max_worker_memory: a check, after each task, of whether this
     process's resident set is above bound bytes. Linux's /proc/self/statm
@@ -136,6 +145,10 @@ def _over_memory(bound, reader):
 
 def run(task_conn, result_conn, initializer, initargs, close_fds=(), max_memory=None):
     """The worker's main function (the target of its Process)."""
+    # SIGINT arrives blocked (process.py, _spawn_one): a Ctrl-C since the
+    # fork is delivered now, to the handler.
+    signal.signal(signal.SIGINT, _on_sigint)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT,))
     for fd in close_fds:
         # The parent's ends of our own pipes, inherited through fork: closed,
         # so that the parent's death shows here as the end of the stream.

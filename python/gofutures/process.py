@@ -17,8 +17,11 @@ The worker processes run python/gofutures/_worker.py, which never enters Go.
 import itertools
 import multiprocessing as mp
 import os
+import signal
+import sys
 import threading
 import weakref
+from multiprocessing import forkserver, resource_tracker
 
 from concurrent.futures import _base
 from concurrent.futures import process as _stdlib_process
@@ -48,19 +51,43 @@ _PREFETCH = int(os.environ.get("GOFUTURES_PREFETCH", "2"))
 
 def _python_exit():
     """At interpreter exit: refuse new work, let submitted work finish, join
-    the service threads and the workers (what the stdlib does)."""
+    the service threads and the workers (what the stdlib does). An exit by
+    an uncaught KeyboardInterrupt ends the workers at once instead."""
     global _global_shutdown
     _global_shutdown = True
     if not _ext.loaded():
         return
     _ext.load().set_interpreter_shutdown()
     ctls = list(_controllers)
+    interrupted = _exit_by_interrupt()
     for ctl in ctls:
-        core = ctl.core_ref()
-        if core is not None:
-            core.shutdown(False)
+        if interrupted:
+            ctl.interrupt()
+        else:
+            core = ctl.core_ref()
+            if core is not None:
+                core.shutdown(False)
     for ctl in ctls:
         ctl.join()
+
+
+def _exit_by_interrupt():
+    """Whether the interpreter exits because of an uncaught KeyboardInterrupt
+    (Ctrl-C). The interpreter prints an uncaught exception (PyErr_Print)
+    before it finalizes, and printing it sets sys.last_value (and
+    sys.last_exc, 3.12+); a caught interrupt sets neither. Not in an
+    interactive session, where they stay from any earlier error."""
+    if hasattr(sys, "ps1") or sys.flags.interactive:
+        return False
+    return _is_interrupt(getattr(sys, "last_exc", None) or getattr(sys, "last_value", None))
+
+
+def _is_interrupt(exc):
+    """A KeyboardInterrupt, but not one a task raised (re-raised by
+    result() with the worker's traceback as its cause): that one is an
+    ordinary exception, as in the stdlib."""
+    return (isinstance(exc, KeyboardInterrupt)
+            and not isinstance(exc.__cause__, _stdlib_process._RemoteTraceback))
 
 
 threading._register_atexit(_python_exit)
@@ -119,7 +146,24 @@ class _Controller:
             p = self.ctx.Process(target=_worker.run, name=None,
                                  args=(task_r, result_w, self.initializer, self.initargs, close,
                                        self.max_memory))
-            p.start()
+            # Ctrl-C must not reach a worker before _worker.run installs its
+            # SIGINT handler (a spawn worker imports for a while first): the
+            # child inherits this thread's signal mask through fork and exec,
+            # run() unblocks SIGINT once its handler is in. Only this thread
+            # blocks it; the signal still reaches this process through the
+            # others. (multiprocessing's resource tracker is started so; as
+            # starting it unblocks SIGINT, it is started first.) The
+            # forkserver too, else it and every process it forks, the
+            # user's own, would inherit the blocked SIGINT.
+            if not self.fork:
+                resource_tracker.ensure_running()
+                if self.ctx.get_start_method() == "forkserver":
+                    forkserver.ensure_running()
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGINT,))
+            try:
+                p.start()
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         except BaseException:
             for c in (task_r, task_w, result_r, result_w):
                 c.close()
@@ -148,6 +192,19 @@ class _Controller:
                 p.terminate()
             except Exception:
                 pass
+
+    def interrupt(self):
+        """Ctrl-C: ends the pool at once. Queued tasks are cancelled; the
+        pool is marked broken before its workers are terminated (SIGTERM),
+        so their end is expected and the service thread ends; the futures of
+        the interrupted calls fail with BrokenProcessPool, as with
+        terminate_workers()."""
+        core = self.core_ref()
+        if core is None:
+            return
+        core.shutdown(True)
+        core.break_pool()
+        self.broken()
 
     # -- the service thread -----------------------------------------------
     def _start_service(self, core):
@@ -356,6 +413,14 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         if wait:
             self._ctl.join()
     shutdown.__doc__ = _base.Executor.shutdown.__doc__
+
+    def __exit__(self, exc_type, exc_val, exc_tb):
+        # Ctrl-C out of a `with` block ends the pool at once (see
+        # _Controller.interrupt); the workers ignore SIGINT (_worker.py), so
+        # shutdown(wait=True) would otherwise wait for every running task.
+        if self._core is not None and _is_interrupt(exc_val):
+            self._ctl.interrupt()
+        return super().__exit__(exc_type, exc_val, exc_tb)
 
     def stats(self):
         """A consistent snapshot of this pool's figures, read from the Go
