@@ -21,7 +21,7 @@
 typedef struct {
     PyObject_HEAD
     uintptr_t ph;          /* core.ProcPool handle, owned */
-    PyObject *ctl;         /* controller: spawn(n), reap(pid), broken() */
+    PyObject *ctl;         /* controller: spawn(n), reap(pid), broken(), exited(pid) */
     PyObject *processes;   /* dict: pid -> multiprocessing.Process */
     PyObject *weakreflist;
     GfGate gate;           /* backpressure (gate.c); gate.h 0: none */
@@ -33,7 +33,7 @@ static const char SUBMIT_BROKEN[] =
     "A child process terminated abruptly, the process pool is not usable anymore";
 
 /* core.Event kinds */
-enum { EV_DELIVER = 1, EV_SPAWN, EV_REAP, EV_BROKEN, EV_DONE };
+enum { EV_DELIVER = 1, EV_SPAWN, EV_REAP, EV_BROKEN, EV_DONE, EV_EXITED };
 
 /* Looked up when the first process pool is made (they import multiprocessing). */
 static PyObject *pickle_loads, *fp_dumps, *BrokenProcessPool, *RemoteTraceback, *format_exception;
@@ -122,6 +122,19 @@ PyObject *gf_procpool_decode(PyObject *raw, PyObject *pool, FutureObject *f)
         PyObject *e = PyObject_CallFunction(BrokenProcessPool, "s", FUTURE_BROKEN);
         if (e && n > 1) {
             PyObject *text = PyUnicode_DecodeUTF8(p + 1, n - 1, "replace");
+            set_remote_cause(e, text, "'''");
+            Py_XDECREF(text);
+        }
+        return e;
+    }
+    if (p[0] == 'M') {   /* the pool broke with its own message: message NUL cause */
+        const char *nul = memchr(p + 1, 0, n - 1);
+        Py_ssize_t m = nul ? nul - (p + 1) : n - 1;
+        PyObject *msg = PyUnicode_DecodeUTF8(p + 1, m, "replace");
+        PyObject *e = msg ? PyObject_CallOneArg(BrokenProcessPool, msg) : NULL;
+        Py_XDECREF(msg);
+        if (e && nul && n - 2 - m > 0) {
+            PyObject *text = PyUnicode_DecodeUTF8(nul + 1, n - 2 - m, "replace");
             set_remote_cause(e, text, "'''");
             Py_XDECREF(text);
         }
@@ -440,6 +453,11 @@ static PyObject *pp_serve(ProcPoolObject *p, PyObject *unused)
             case EV_BROKEN:
                 call_ctl(p, "broken", Py_None);
                 break;
+            case EV_EXITED:
+                arg = PyLong_FromUnsignedLongLong(ev[i].worker);
+                if (arg) call_ctl(p, "exited", arg);
+                Py_XDECREF(arg);
+                break;
             case EV_DONE:
                 done = 1;
                 timeout = 0;   /* drain what is left, then leave */
@@ -482,6 +500,33 @@ static PyObject *pp_spawn_failed(ProcPoolObject *p, PyObject *unused)
     if (gf_fork_guard() < 0)
         return NULL;
     gf_proc_spawn_failed(p->ph);
+    Py_RETURN_NONE;
+}
+
+/* exit_cause(pid, text): the answer to EV_EXITED (Go waits for it). */
+static PyObject *pp_exit_cause(ProcPoolObject *p, PyObject *args)
+{
+    long long pid;
+    const char *text;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "Ls#:exit_cause", &pid, &text, &n))
+        return NULL;
+    if (!gf_forked)
+        gf_proc_exit_cause(p->ph, pid, (void *)text, n);   /* Go copies the bytes */
+    Py_RETURN_NONE;
+}
+
+/* spawn_refused(message): give back a reserved start the controller
+ * declined; message is the futures' if the pool breaks for it. */
+static PyObject *pp_spawn_refused(ProcPoolObject *p, PyObject *arg)
+{
+    if (gf_fork_guard() < 0)
+        return NULL;
+    Py_ssize_t n;
+    const char *msg = PyUnicode_AsUTF8AndSize(arg, &n);
+    if (!msg)
+        return NULL;
+    gf_proc_spawn_refused(p->ph, (void *)msg, n);
     Py_RETURN_NONE;
 }
 
@@ -571,6 +616,10 @@ static PyMethodDef pp_methods[] = {
     {"add_worker", (PyCFunction)pp_add_worker, METH_VARARGS,
      "add_worker(process, task_w, result_r): adopt a started worker and its pipe ends."},
     {"spawn_failed", (PyCFunction)pp_spawn_failed, METH_NOARGS, "Give back a reserved worker start."},
+    {"exit_cause", (PyCFunction)pp_exit_cause, METH_VARARGS,
+     "exit_cause(pid, text): how worker pid ended, for the broken pool's cause."},
+    {"spawn_refused", (PyCFunction)pp_spawn_refused, METH_O,
+     "spawn_refused(message): give back a reserved worker start, declined."},
     {"reserve", (PyCFunction)pp_reserve, METH_O, "reserve(n): reserve up to n worker starts."},
     {"shutdown", (PyCFunction)pp_shutdown, METH_O, "shutdown(cancel_futures)"},
     {"break_pool", (PyCFunction)pp_break, METH_NOARGS, "Mark the pool broken."},

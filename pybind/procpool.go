@@ -145,3 +145,19 @@ func gf_proc_flags(ph C.uintptr_t) C.int {
 	}
 	return C.int(f)
 }
+
+// gf_proc_exit_cause answers core.EvExited: buf[0:n] is the broken pool's
+// cause text for worker pid (copied; n 0: nothing known).
+//
+//export gf_proc_exit_cause
+func gf_proc_exit_cause(ph C.uintptr_t, pid C.int64_t, buf unsafe.Pointer, n C.int64_t) {
+	proc(ph).ExitCause(int(pid), string(C.GoBytes(buf, C.int(n))))
+}
+
+// gf_proc_spawn_refused gives back a reserved worker start the controller
+// declined; buf[0:n] (copied) is the futures' message if the pool breaks.
+//
+//export gf_proc_spawn_refused
+func gf_proc_spawn_refused(ph C.uintptr_t, buf unsafe.Pointer, n C.int64_t) {
+	proc(ph).SpawnRefused(string(C.GoBytes(buf, C.int(n))))
+}
