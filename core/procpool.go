@@ -85,7 +85,7 @@ type ProcPool struct {
 	wbuf      []byte        // sendLocked's frame buffer (p.mu)
 
 	exitWait map[int]chan string // workerGone waits here for ExitCause, by pid
-	askWait  time.Duration       // how long it waits (the tests shorten it)
+	askWait  time.Duration       // how long it waits (0: it does not ask)
 }
 
 type procTask struct {
@@ -145,7 +145,6 @@ func NewProcPool(max, maxTasks, prefetch int) *ProcPool {
 		stats:    stats.NewPool(stats.KindProcess), // stats
 		kill:     func(pid int) { syscall.Kill(pid, syscall.SIGKILL) },
 		exitWait: map[int]chan string{},
-		askWait:  10 * time.Second,
 	}
 }
 
@@ -627,6 +626,7 @@ func (p *ProcPool) workerGone(w *procWorker, err error) {
 	expected := w.killed || p.broken || (w.quitSent && len(w.inflight) == 0 && err == io.EOF)
 	p.mu.Unlock()
 	var cause string
+	answered := false
 	if !expected {
 		// Say which worker died and how, as CPython 3.15 does. The pipe
 		// closes as the process ends: its status follows within moments.
@@ -634,9 +634,9 @@ func (p *ProcPool) workerGone(w *procWorker, err error) {
 		if err != io.EOF && err != io.ErrUnexpectedEOF {
 			how = "sent a malformed message (" + err.Error() + ")"
 		} else {
-			cause = p.exitCause(w.pid)
+			cause, answered = p.exitCause(w.pid)
 		}
-		if cause == "" { // no answer: what waitid says (fork and spawn workers only)
+		if !answered { // what waitid says (fork and spawn workers only)
 			cause = fmt.Sprintf("worker process %d %s", w.pid, how)
 			if info := exitInfo(w.pid, 100*time.Millisecond); info != "" {
 				cause += " with " + info
@@ -670,20 +670,25 @@ func (p *ProcPool) workerGone(w *procWorker, err error) {
 }
 
 // exitCause asks the Python side how worker pid ended (EvExited) and waits
-// for its answer (ExitCause), or "" after askWait: only multiprocessing
-// knows the exit status of a forkserver worker (the forkserver's child, not
-// ours), once it has joined the process.
-func (p *ProcPool) exitCause(pid int) string {
+// for its answer (ExitCause; "" is no cause), or false after askWait: only
+// multiprocessing knows the exit status of a forkserver worker (the
+// forkserver's child, not ours), once it has joined the process.
+func (p *ProcPool) exitCause(pid int) (string, bool) {
 	ch := make(chan string, 1)
 	p.mu.Lock()
+	wait := p.askWait
+	if wait <= 0 {
+		p.mu.Unlock()
+		return "", false
+	}
 	p.exitWait[pid] = ch
 	p.emitLocked(Event{Kind: EvExited, Worker: uint64(pid)})
 	p.mu.Unlock()
-	t := time.NewTimer(p.askWait)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case c := <-ch:
-		return c
+		return c, true
 	case <-t.C:
 	}
 	p.mu.Lock()
@@ -691,14 +696,22 @@ func (p *ProcPool) exitCause(pid int) string {
 	p.mu.Unlock()
 	select { // it may have come just now
 	case c := <-ch:
-		return c
+		return c, true
 	default:
-		return ""
+		return "", false
 	}
 }
 
+// AskExitCause makes the pool ask how each worker that died unexpectedly
+// ended (EvExited), and wait up to wait for the answer before it breaks.
+func (p *ProcPool) AskExitCause(wait time.Duration) {
+	p.mu.Lock()
+	p.askWait = wait
+	p.mu.Unlock()
+}
+
 // ExitCause is the Python side's answer to EvExited: the broken pool's
-// cause text for worker pid ("": nothing known).
+// cause text for worker pid ("": none).
 func (p *ProcPool) ExitCause(pid int, cause string) {
 	p.mu.Lock()
 	ch := p.exitWait[pid]

@@ -283,6 +283,7 @@ func TestProcPoolExceptionFrame(t *testing.T) {
 
 func TestProcPoolWorkerDeathBreaksEverything(t *testing.T) {
 	p := NewProcPool(1, 0, 1)
+	p.AskExitCause(10 * time.Second)
 	ev := collect(t, p)
 	dying := NewFuture()
 	if spawn, _ := p.Submit(dying, []byte("die")); spawn {
@@ -318,7 +319,7 @@ func TestProcPoolWorkerDeathBreaksEverything(t *testing.T) {
 // the cause Go can say itself.
 func TestProcPoolWorkerDeathWithoutAnExitCause(t *testing.T) {
 	p := NewProcPool(1, 0, 1)
-	p.askWait = 50 * time.Millisecond
+	p.AskExitCause(50 * time.Millisecond)
 	ev := collectWith(t, p, &events{silent: true})
 	dying := NewFuture()
 	if spawn, _ := p.Submit(dying, []byte("die")); spawn {

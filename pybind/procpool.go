@@ -25,7 +25,9 @@ func proc(h C.uintptr_t) *core.ProcPool { return handleValue(h).(*core.ProcPool)
 
 //export gf_proc_new
 func gf_proc_new(max, maxTasks, prefetch C.int64_t) C.uintptr_t {
-	return newHandle(core.NewProcPool(int(max), int(maxTasks), int(prefetch)))
+	p := core.NewProcPool(int(max), int(maxTasks), int(prefetch))
+	p.AskExitCause(10 * time.Second) // the controller answers (process.py exited)
+	return newHandle(p)
 }
 
 // gf_proc_free releases the pool; its figures join the process totals.
@@ -147,7 +149,7 @@ func gf_proc_flags(ph C.uintptr_t) C.int {
 }
 
 // gf_proc_exit_cause answers core.EvExited: buf[0:n] is the broken pool's
-// cause text for worker pid (copied; n 0: nothing known).
+// cause text for worker pid (copied; n 0: no cause).
 //
 //export gf_proc_exit_cause
 func gf_proc_exit_cause(ph C.uintptr_t, pid C.int64_t, buf unsafe.Pointer, n C.int64_t) {

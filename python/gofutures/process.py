@@ -81,20 +81,20 @@ threading._register_atexit(_python_exit)
 
 
 def _exit_cause(procs, pid):
-    """The broken pool's cause text for worker pid, whose pipe closed: it is
-    joined first, as multiprocessing alone knows a forkserver worker's exit
-    status (Go's waitid sees only our own children). "": nothing known."""
+    """The broken pool's cause text for worker pid, whose pipe closed ("":
+    none): it is joined first, as multiprocessing alone knows a forkserver
+    worker's exit status (Go's waitid sees only our own children)."""
     p = procs.get(pid)
-    if p is None:
-        return ""
-    p.join(5)   # it is ending (its pipe closed): the status follows within moments
+    if p is not None:
+        p.join(5)   # it is ending (its pipe closed): the status follows within moments
     if _STDLIB_EXIT_CAUSE:
+        # As 3.15's _terminate_broken: no cause if none ended with a non-zero code.
         return "\n".join("Process %d terminated abruptly with exit code %d" % (q.pid, q.exitcode)
                          for q in list(procs.values())
-                         if q.exitcode is not None and (q.exitcode != 0 or q is p))
-    code = p.exitcode
+                         if q.exitcode is not None and q.exitcode != 0)
+    code = None if p is None else p.exitcode
     if code is None:
-        return ""
+        return "worker process %d terminated abruptly\n" % pid
     how = "exit code %d" % code
     if code < 0:
         try:
@@ -191,7 +191,7 @@ class _Controller:
         try:
             text = _exit_cause(core.processes, pid)
         finally:
-            core.exit_cause(pid, text)
+            core.exit_cause(pid, text)   # Go waits for it (10 s at most)
 
     def broken(self, _=None):
         core = self.core_ref()
