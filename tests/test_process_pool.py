@@ -184,14 +184,18 @@ def test_initializer_failure_breaks_the_pool(ctx):
 @pytest.mark.parametrize("task", [T.exit_process, T.kill_self, T.segfault])
 def test_worker_death_breaks_the_pool(task, tmp_path):
     # The other call waits for a file that appears only after the test: it
-    # is running or pending when the worker dies, however late the second
-    # worker starts (forkserver and spawn start them on demand), so it fails
-    # too, on both pools.
+    # is running when the worker dies, so it fails too, on both pools.
     gate = str(tmp_path / "never")
 
     def scenario(Ex):
         with Ex(2) as ex:
             held = ex.submit(T.wait_for_file, gate, 1)
+            # The second worker is up (on demand, forkserver and spawn start
+            # it for this call) and idle before the death: the stdlib's
+            # manager thread watches a worker only from its next wait after
+            # the worker's start, and would not see one that died sooner
+            # until held returned.
+            assert ex.submit(T.square, 2).result(timeout=60) == 4
             f = ex.submit(task)
             r = exc_info(f)
             others = exc_info(held)
