@@ -297,6 +297,7 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         ctl = _Controller(mp_context, initializer, initargs, name)
         core = _ext.load().ProcPool(max_workers, max_tasks_per_child or 0, _PREFETCH, ctl)
         ctl.core_ref = weakref.ref(core)
+        ctl.refuse_when_gone = _REFUSE_WHEN_GONE and max_tasks_per_child is not None
         _stats.name_pool(core, name)
         self._core = core
         self._ctl = ctl
@@ -305,7 +306,6 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         # controller (kept by the core), not on the executor: a weakref that
         # dies with its referent in a garbage cycle never calls back.
         ctl.executor_ref = weakref.ref(self, lambda _, core=core: core.shutdown(False))
-        ctl.refuse_when_gone = _REFUSE_WHEN_GONE and max_tasks_per_child is not None
         if type(self).submit is ProcessPoolExecutor.submit:
             # Per-task path straight into C: no Python frame on submit.
             if task_timeout is None:
