@@ -22,6 +22,7 @@ const (
 	TagException byte = 'E' // a pickled exception (with its remote traceback)
 	TagBroken    byte = 'B' // the pool broke; the rest is the cause text (may be empty)
 	TagTimeout   byte = 'T' // the task ran past its timeout; the rest is the message
+	TagBrokenMsg byte = 'M' // the pool broke, with its own message: the message, NUL, the cause
 )
 
 // BrokenMessage is what submit raises once a worker died (the stdlib's text).
@@ -37,6 +38,7 @@ const (
 	EvReap               // Worker (its pid): this worker has exited; join its process
 	EvBroken             // the pool broke: terminate the remaining workers
 	EvDone               // shut down, no worker left: the service thread may exit
+	EvExited             // Worker (its pid) ended unexpectedly: say how (ExitCause)
 )
 
 // Event is one thing the Python side must do.
@@ -83,6 +85,9 @@ type ProcPool struct {
 	stats     *stats.Pool   // stats: see procpool_stats.go
 	kill      func(pid int) // SIGKILL; the tests' fake workers replace it
 	wbuf      []byte        // sendLocked's frame buffer (p.mu)
+
+	exitWait map[int]chan string // workerGone waits here for ExitCause, by pid
+	askWait  time.Duration       // how long it waits (0: it does not ask)
 }
 
 type procTask struct {
@@ -141,6 +146,7 @@ func NewProcPool(max, maxTasks, prefetch int) *ProcPool {
 		allGone:  make(chan struct{}),
 		stats:    stats.NewPool(stats.KindProcess), // stats
 		kill:     func(pid int) { syscall.Kill(pid, syscall.SIGKILL) },
+		exitWait: map[int]chan string{},
 	}
 }
 
@@ -465,6 +471,21 @@ func (p *ProcPool) SpawnFailed() {
 	}
 }
 
+// SpawnRefused gives back a start the Python side declined to make (CPython
+// 3.14+ starts no replacement worker for a garbage-collected executor). With
+// no worker left to run the queue, the pool breaks with msg as the futures'
+// message.
+func (p *ProcPool) SpawnRefused(msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.spawning--
+	if len(p.workers) == 0 && p.spawning == 0 && p.qhead < len(p.queue) && !p.broken {
+		p.breakMsgLocked(msg, "")
+		p.emitLocked(Event{Kind: EvBroken})
+	}
+	p.checkDoneLocked()
+}
+
 // AddWorker adopts a started worker process: taskW is the write end of its
 // task pipe, resultR the read end of its result pipe (the pool owns both
 // from now on). It returns the worker's id.
@@ -676,18 +697,23 @@ func (p *ProcPool) workerGone(w *procWorker, err error) {
 	expected := w.killed || p.broken || (w.quitSent && len(w.inflight) == 0 && err == io.EOF)
 	p.mu.Unlock()
 	var cause string
+	answered := false
 	if !expected {
 		// Say which worker died and how, as CPython 3.15 does. The pipe
 		// closes as the process ends: its status follows within moments.
 		how := "terminated abruptly"
 		if err != io.EOF && err != io.ErrUnexpectedEOF {
 			how = "sent a malformed message (" + err.Error() + ")"
+		} else {
+			cause, answered = p.exitCause(w.pid)
 		}
-		cause = fmt.Sprintf("worker process %d %s", w.pid, how)
-		if info := exitInfo(w.pid, 500*time.Millisecond); info != "" {
-			cause += " with " + info
+		if !answered { // what waitid says (fork and spawn workers only)
+			cause = fmt.Sprintf("worker process %d %s", w.pid, how)
+			if info := exitInfo(w.pid, 100*time.Millisecond); info != "" {
+				cause += " with " + info
+			}
+			cause += "\n"
 		}
-		cause += "\n"
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -712,6 +738,59 @@ func (p *ProcPool) workerGone(w *procWorker, err error) {
 		}
 	}
 	p.checkDoneLocked()
+}
+
+// exitCause asks the Python side how worker pid ended (EvExited) and waits
+// for its answer (ExitCause; "" is no cause), or false after askWait: only
+// multiprocessing knows the exit status of a forkserver worker (the
+// forkserver's child, not ours), once it has joined the process.
+func (p *ProcPool) exitCause(pid int) (string, bool) {
+	ch := make(chan string, 1)
+	p.mu.Lock()
+	wait := p.askWait
+	if wait <= 0 {
+		p.mu.Unlock()
+		return "", false
+	}
+	p.exitWait[pid] = ch
+	p.emitLocked(Event{Kind: EvExited, Worker: uint64(pid)})
+	p.mu.Unlock()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case c := <-ch:
+		return c, true
+	case <-t.C:
+	}
+	p.mu.Lock()
+	delete(p.exitWait, pid)
+	p.mu.Unlock()
+	select { // it may have come just now
+	case c := <-ch:
+		return c, true
+	default:
+		return "", false
+	}
+}
+
+// AskExitCause makes the pool ask how each worker that died unexpectedly
+// ended (EvExited), and wait up to wait for the answer before it breaks.
+func (p *ProcPool) AskExitCause(wait time.Duration) {
+	p.mu.Lock()
+	p.askWait = wait
+	p.mu.Unlock()
+}
+
+// ExitCause is the Python side's answer to EvExited: the broken pool's
+// cause text for worker pid ("": none).
+func (p *ProcPool) ExitCause(pid int, cause string) {
+	p.mu.Lock()
+	ch := p.exitWait[pid]
+	delete(p.exitWait, pid)
+	p.mu.Unlock()
+	if ch != nil {
+		ch <- cause // buffered: never blocks
+	}
 }
 
 // requeueLocked: w was killed for a task that ran past its timeout; the
@@ -766,10 +845,17 @@ func (p *ProcPool) expire(w *procWorker, t *procTask) {
 
 // breakLocked fails every queued and in-flight future with BrokenProcessPool
 // and stops all workers.
-func (p *ProcPool) breakLocked(cause string) {
+func (p *ProcPool) breakLocked(cause string) { p.breakMsgLocked("", cause) }
+
+// breakMsgLocked is breakLocked with msg as the futures' message ("": the
+// stdlib's usual one).
+func (p *ProcPool) breakMsgLocked(msg, cause string) {
 	p.broken = true
 	p.cause = cause
 	payload := append([]byte{TagBroken}, cause...)
+	if msg != "" {
+		payload = append(append(append([]byte{TagBrokenMsg}, msg...), 0), cause...)
+	}
 	fail := func(t *procTask) { p.finishLocked(t, payload) }
 	for p.queuedLocked() > 0 {
 		t := p.popLocked()

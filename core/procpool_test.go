@@ -3,6 +3,7 @@ package core
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -163,10 +164,16 @@ type events struct {
 	seen   []Event
 	spawns int
 	done   chan struct{}
+	silent bool // answer no EvExited (a Python side that cannot)
+	refuse bool // decline every start (SpawnRefused), as for a collected executor
 }
 
 func collect(t *testing.T, p *ProcPool) *events {
-	e := &events{done: make(chan struct{})}
+	return collectWith(t, p, &events{})
+}
+
+func collectWith(t *testing.T, p *ProcPool, e *events) *events {
+	e.done = make(chan struct{})
 	go func() {
 		pid := 1000
 		for {
@@ -175,7 +182,17 @@ func collect(t *testing.T, p *ProcPool) *events {
 				e.seen = append(e.seen, ev)
 				e.mu.Unlock()
 				switch ev.Kind {
+				case EvExited:
+					if !e.silent {
+						p.ExitCause(int(ev.Worker), fmt.Sprintf("Process %d ended\n", ev.Worker))
+					}
 				case EvSpawn:
+					if e.refuse {
+						for i := 0; i < ev.N; i++ {
+							p.SpawnRefused("gone")
+						}
+						continue
+					}
 					for i := 0; i < ev.N; i++ {
 						pid++
 						e.mu.Lock()
@@ -266,6 +283,7 @@ func TestProcPoolExceptionFrame(t *testing.T) {
 
 func TestProcPoolWorkerDeathBreaksEverything(t *testing.T) {
 	p := NewProcPool(1, 0, 1)
+	p.AskExitCause(10 * time.Second)
 	ev := collect(t, p)
 	dying := NewFuture()
 	if spawn, _ := p.Submit(dying, []byte("die")); spawn {
@@ -280,7 +298,8 @@ func TestProcPoolWorkerDeathBreaksEverything(t *testing.T) {
 	}
 	waitDone(t, fs...)
 	for _, f := range fs {
-		if pl := f.TakePayload(); !f.Failed() || len(pl) == 0 || pl[0] != TagBroken {
+		// The cause is the Python side's answer to EvExited.
+		if pl := f.TakePayload(); !f.Failed() || string(pl) != "BProcess 1 ended\n" {
 			t.Fatalf("failed=%v payload=%q", f.Failed(), pl)
 		}
 	}
@@ -292,6 +311,58 @@ func TestProcPoolWorkerDeathBreaksEverything(t *testing.T) {
 	}
 	<-ev.done
 	if ev.count(EvBroken) != 1 || ev.count(EvReap) != 1 {
+		t.Fatalf("events: %+v", ev.seen)
+	}
+}
+
+// With no answer to EvExited in time, the pool breaks all the same, with
+// the cause Go can say itself.
+func TestProcPoolWorkerDeathWithoutAnExitCause(t *testing.T) {
+	p := NewProcPool(1, 0, 1)
+	p.AskExitCause(50 * time.Millisecond)
+	ev := collectWith(t, p, &events{silent: true})
+	dying := NewFuture()
+	if spawn, _ := p.Submit(dying, []byte("die")); spawn {
+		startFake(t, p, 1)
+	}
+	waitDone(t, dying)
+	if pl := dying.TakePayload(); !dying.Failed() || !strings.HasPrefix(string(pl), "Bworker process 1 terminated abruptly") {
+		t.Fatalf("failed=%v payload=%q", dying.Failed(), pl)
+	}
+	<-ev.done
+	if ev.count(EvExited) != 1 || ev.count(EvBroken) != 1 {
+		t.Fatalf("events: %+v", ev.seen)
+	}
+}
+
+// A replacement the Python side declines (a collected executor, 3.14+)
+// breaks the pool once no worker is left, with its message; the tasks run
+// by the retired worker keep their results.
+func TestProcPoolRefusedReplacementBreaksWithItsMessage(t *testing.T) {
+	p := NewProcPool(1, 1, 1)
+	ev := collectWith(t, p, &events{refuse: true})
+	var fs []*Future
+	for i := 0; i < 3; i++ {
+		f := NewFuture()
+		if spawn, _ := p.Submit(f, []byte{byte(i)}); spawn {
+			startFake(t, p, 1)
+		}
+		fs = append(fs, f)
+	}
+	waitDone(t, fs...)
+	if pl := fs[0].TakePayload(); fs[0].Failed() || string(pl) != "R\x00" {
+		t.Fatalf("first: failed=%v payload=%q", fs[0].Failed(), pl)
+	}
+	for i, f := range fs[1:] {
+		if pl := f.TakePayload(); !f.Failed() || string(pl) != "Mgone\x00" {
+			t.Fatalf("future %d: failed=%v payload=%q", i+1, f.Failed(), pl)
+		}
+	}
+	if !p.WaitDone(10 * time.Second) {
+		t.Fatal("a broken pool with no worker left is not done")
+	}
+	<-ev.done
+	if ev.count(EvBroken) != 1 || ev.count(EvExited) != 0 {
 		t.Fatalf("events: %+v", ev.seen)
 	}
 }

@@ -21,7 +21,7 @@
 typedef struct {
     PyObject_HEAD
     uintptr_t ph;          /* core.ProcPool handle, owned */
-    PyObject *ctl;         /* controller: spawn(n), reap(pid), broken() */
+    PyObject *ctl;         /* controller: spawn(n), reap(pid), broken(), exited(pid) */
     PyObject *processes;   /* dict: pid -> multiprocessing.Process */
     PyObject *weakreflist;
     GfGate gate;           /* backpressure (gate.c); gate.h 0: none */
@@ -104,23 +104,37 @@ static void set_remote_cause(PyObject *exc, PyObject *text, const char *q)
 }
 
 /* Turns the bytes a worker sent (tag + pickle; see core.Tag*) into the
- * future's value. Called by gf_future_materialize with the GIL. */
+ * future's value (GF_TAG_*, abi.h). Called by gf_future_materialize with
+ * the GIL. */
 PyObject *gf_procpool_decode(PyObject *raw, PyObject *pool, FutureObject *f)
 {
     if (lookups() < 0)
         return NULL;
     const char *p = PyBytes_AS_STRING(raw);
     Py_ssize_t n = PyBytes_GET_SIZE(raw);
-    if (p[0] == 'T') {
+    if (p[0] == GF_TAG_TIMEOUT) {
         PyObject *msg = PyUnicode_DecodeUTF8(p + 1, n - 1, "replace");
         PyObject *e = msg ? PyObject_CallOneArg(gf_TimeoutError, msg) : NULL;
         Py_XDECREF(msg);
         return e;
     }
-    if (p[0] == 'B') {
+    if (p[0] == GF_TAG_BROKEN) {
         PyObject *e = PyObject_CallFunction(BrokenProcessPool, "s", FUTURE_BROKEN);
         if (e && n > 1) {
             PyObject *text = PyUnicode_DecodeUTF8(p + 1, n - 1, "replace");
+            set_remote_cause(e, text, "'''");
+            Py_XDECREF(text);
+        }
+        return e;
+    }
+    if (p[0] == GF_TAG_BROKEN_MSG) {   /* message NUL cause */
+        const char *nul = memchr(p + 1, 0, n - 1);
+        Py_ssize_t m = nul ? nul - (p + 1) : n - 1;
+        PyObject *msg = PyUnicode_DecodeUTF8(p + 1, m, "replace");
+        PyObject *e = msg ? PyObject_CallOneArg(BrokenProcessPool, msg) : NULL;
+        Py_XDECREF(msg);
+        if (e && nul && n - 2 - m > 0) {
+            PyObject *text = PyUnicode_DecodeUTF8(nul + 1, n - 2 - m, "replace");
             set_remote_cause(e, text, "'''");
             Py_XDECREF(text);
         }
@@ -458,6 +472,11 @@ static PyObject *pp_serve(ProcPoolObject *p, PyObject *unused)
             case GF_EV_BROKEN:
                 call_ctl(p, "broken", Py_None);
                 break;
+            case GF_EV_EXITED:
+                arg = PyLong_FromUnsignedLongLong(ev[i].worker);
+                if (arg) call_ctl(p, "exited", arg);
+                Py_XDECREF(arg);
+                break;
             case GF_EV_DONE:
                 done = 1;
                 timeout = 0;   /* drain what is left, then leave */
@@ -500,6 +519,33 @@ static PyObject *pp_spawn_failed(ProcPoolObject *p, PyObject *unused)
     if (gf_fork_guard() < 0)
         return NULL;
     gf_proc_spawn_failed(p->ph);
+    Py_RETURN_NONE;
+}
+
+/* exit_cause(pid, text): the answer to GF_EV_EXITED (Go waits for it). */
+static PyObject *pp_exit_cause(ProcPoolObject *p, PyObject *args)
+{
+    long long pid;
+    const char *text;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "Ls#:exit_cause", &pid, &text, &n))
+        return NULL;
+    if (!gf_forked)
+        gf_proc_exit_cause(p->ph, pid, (void *)text, n);   /* Go copies the bytes */
+    Py_RETURN_NONE;
+}
+
+/* spawn_refused(message): give back a reserved start the controller
+ * declined; message is the futures' if the pool breaks for it. */
+static PyObject *pp_spawn_refused(ProcPoolObject *p, PyObject *arg)
+{
+    if (gf_fork_guard() < 0)
+        return NULL;
+    Py_ssize_t n;
+    const char *msg = PyUnicode_AsUTF8AndSize(arg, &n);
+    if (!msg)
+        return NULL;
+    gf_proc_spawn_refused(p->ph, (void *)msg, n);
     Py_RETURN_NONE;
 }
 
@@ -595,6 +641,10 @@ static PyMethodDef pp_methods[] = {
     {"add_worker", (PyCFunction)pp_add_worker, METH_VARARGS,
      "add_worker(process, task_w, result_r): adopt a started worker and its pipe ends."},
     {"spawn_failed", (PyCFunction)pp_spawn_failed, METH_NOARGS, "Give back a reserved worker start."},
+    {"exit_cause", (PyCFunction)pp_exit_cause, METH_VARARGS,
+     "exit_cause(pid, text): how worker pid ended, for the broken pool's cause."},
+    {"spawn_refused", (PyCFunction)pp_spawn_refused, METH_O,
+     "spawn_refused(message): give back a reserved worker start, declined."},
     {"reserve", (PyCFunction)pp_reserve, METH_O, "reserve(n): reserve up to n worker starts."},
     {"shutdown", (PyCFunction)pp_shutdown, METH_O, "shutdown(cancel_futures)"},
     {"break_pool", (PyCFunction)pp_break, METH_NOARGS, "Mark the pool broken."},

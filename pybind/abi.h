@@ -42,13 +42,21 @@ enum {
 
 /* What the process pool's service thread is told to do (core.Ev*):
  * gf_proc_events fills an array of these (core.Event). */
-enum { GF_EV_DELIVER = 1, GF_EV_SPAWN, GF_EV_REAP, GF_EV_BROKEN, GF_EV_DONE };
+enum { GF_EV_DELIVER = 1, GF_EV_SPAWN, GF_EV_REAP, GF_EV_BROKEN, GF_EV_DONE, GF_EV_EXITED };
 typedef struct {
     int32_t kind;      /* GF_EV_* */
     int64_t n;         /* GF_EV_SPAWN: how many workers to start */
     uintptr_t owner;   /* GF_EV_DELIVER: the FutureObject whose reference Go gives back */
-    uint64_t worker;   /* GF_EV_REAP: the worker's pid */
+    uint64_t worker;   /* GF_EV_REAP, GF_EV_EXITED: the worker's pid */
 } gf_event;
+
+/* The first byte of a process future's result payload (core.Tag*): what the
+ * rest is. gf_fut_take_payload. */
+#define GF_TAG_RESULT 'R'      /* a pickled return value */
+#define GF_TAG_EXCEPTION 'E'   /* a pickled exception */
+#define GF_TAG_BROKEN 'B'      /* the pool broke: the cause text */
+#define GF_TAG_TIMEOUT 'T'     /* the task ran past its timeout: the message */
+#define GF_TAG_BROKEN_MSG 'M'  /* the pool broke with its own message: message, NUL, cause */
 
 /* A pool's flags: gf_pool_counts, gf_proc_counts, gf_proc_flags. */
 #define GF_FLAG_SHUTDOWN 1

@@ -45,4 +45,11 @@ var (
 	_ = [1]struct{}{}[int(C.GF_EV_REAP)-core.EvReap]
 	_ = [1]struct{}{}[int(C.GF_EV_BROKEN)-core.EvBroken]
 	_ = [1]struct{}{}[int(C.GF_EV_DONE)-core.EvDone]
+	_ = [1]struct{}{}[int(C.GF_EV_EXITED)-core.EvExited]
+
+	_ = [1]struct{}{}[int(C.GF_TAG_RESULT)-int(core.TagResult)]
+	_ = [1]struct{}{}[int(C.GF_TAG_EXCEPTION)-int(core.TagException)]
+	_ = [1]struct{}{}[int(C.GF_TAG_BROKEN)-int(core.TagBroken)]
+	_ = [1]struct{}{}[int(C.GF_TAG_TIMEOUT)-int(core.TagTimeout)]
+	_ = [1]struct{}{}[int(C.GF_TAG_BROKEN_MSG)-int(core.TagBrokenMsg)]
 )

@@ -18,7 +18,9 @@ func proc(h C.uintptr_t) *core.ProcPool { return handleValue(h).(*core.ProcPool)
 
 //export gf_proc_new
 func gf_proc_new(max, maxTasks, prefetch C.int64_t) C.uintptr_t {
-	return newHandle(core.NewProcPool(int(max), int(maxTasks), int(prefetch)))
+	p := core.NewProcPool(int(max), int(maxTasks), int(prefetch))
+	p.AskExitCause(10 * time.Second) // the controller answers (process.py exited)
+	return newHandle(p)
 }
 
 // gf_proc_free releases the pool; its figures join the process totals.
@@ -125,4 +127,20 @@ func gf_proc_cause(ph C.uintptr_t, buf unsafe.Pointer, n C.int64_t) C.int64_t {
 //export gf_proc_flags
 func gf_proc_flags(ph C.uintptr_t) C.int {
 	return poolFlags(proc(ph).Closed())
+}
+
+// gf_proc_exit_cause answers core.EvExited: buf[0:n] is the broken pool's
+// cause text for worker pid (copied; n 0: no cause).
+//
+//export gf_proc_exit_cause
+func gf_proc_exit_cause(ph C.uintptr_t, pid C.int64_t, buf unsafe.Pointer, n C.int64_t) {
+	proc(ph).ExitCause(int(pid), string(C.GoBytes(buf, C.int(n))))
+}
+
+// gf_proc_spawn_refused gives back a reserved worker start the controller
+// declined; buf[0:n] (copied) is the futures' message if the pool breaks.
+//
+//export gf_proc_spawn_refused
+func gf_proc_spawn_refused(ph C.uintptr_t, buf unsafe.Pointer, n C.int64_t) {
+	proc(ph).SpawnRefused(string(C.GoBytes(buf, C.int(n))))
 }

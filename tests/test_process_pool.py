@@ -182,16 +182,29 @@ def test_initializer_failure_breaks_the_pool(ctx):
 
 
 @pytest.mark.parametrize("task", [T.exit_process, T.kill_self, T.segfault])
-def test_worker_death_breaks_the_pool(task):
+def test_worker_death_breaks_the_pool(task, tmp_path):
+    # The other call waits for a file that appears only after the test: it
+    # is running when the worker dies, so it fails too, on both pools.
+    gate = str(tmp_path / "never")
+
     def scenario(Ex):
         with Ex(2) as ex:
-            slow = ex.submit(T.sleep_then, 1, 0.5)
+            held = ex.submit(T.wait_for_file, gate, 1)
+            # The second worker is up (on demand, forkserver and spawn start
+            # it for this call) and idle before the death: the stdlib's
+            # manager thread watches a worker only from its next wait after
+            # the worker's start, and would not see one that died sooner
+            # until held returned.
+            assert ex.submit(T.square, 2).result(timeout=60) == 4
             f = ex.submit(task)
             r = exc_info(f)
-            others = exc_info(slow)
-            time.sleep(0.1)
+            others = exc_info(held)
             return r, others[0], outcome(ex.submit, T.square, 1)
-    r = both(scenario)
+    try:
+        r = both(scenario)
+    finally:
+        open(gate, "w").close()   # a worker left running returns at once
+    assert r[1] == "raise"
     assert r[0] == ("raise", "BrokenProcessPool",
                     "A process in the process pool was terminated abruptly while the future "
                     "was running or pending.")

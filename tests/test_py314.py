@@ -111,12 +111,12 @@ def test_non_fork_workers_start_on_demand(method):
 
 # -- broken pools ---------------------------------------------------------------
 
-def _broken_futures(impl, n=4):
+def _broken_futures(impl, n=4, death=(T.kill_self,)):
     """A one-worker pool whose worker dies running the first of n calls (the
     others pending behind it); the exceptions, and the worker's pid."""
     with impl.ProcessPoolExecutor(1) as ex:
         wpid = ex.submit(T.pid).result(timeout=60)
-        fs = [ex.submit(T.kill_self)] + [ex.submit(T.sleep_then, i, 0.01) for i in range(n - 1)]
+        fs = [ex.submit(*death)] + [ex.submit(T.sleep_then, i, 0.01) for i in range(n - 1)]
         excs = [f.exception(timeout=60) for f in fs]
     return excs, wpid
 
@@ -147,16 +147,19 @@ def test_the_stdlibs_cause_names_the_dead_worker():
 
 
 @py315
-@pytest.mark.xfail(strict=True, reason=(
-    "needs core/procpool.go workerGone to word the cause as 3.15 does: "
-    "'Process <pid> terminated abruptly with exit code <multiprocessing exitcode, "
-    "-signum for a signal>' with no trailing newline, and no cause when the exit "
-    "code is 0 or unknown; today it says 'worker process <pid> terminated "
-    "abruptly with signal SIGKILL\\n'"))
 def test_cause_names_the_dead_worker_in_the_stdlibs_words():
     excs, wpid = _broken_futures(gofutures)
     want = "\n'''\nProcess %d terminated abruptly with exit code -9'''" % wpid
     assert {_cause(e) for e in excs} == {want}
+
+
+@py315
+@pytest.mark.parametrize("impl", [cf, gofutures], ids=["stdlib", "gofutures"])
+def test_no_cause_for_a_worker_that_exited_with_code_0(impl):
+    # 3.15 names only workers with a non-zero exit code.
+    excs, _ = _broken_futures(impl, death=(T.exit_with, 0))
+    assert all(type(e) is cf_process.BrokenProcessPool for e in excs)
+    assert {_cause(e) for e in excs} == {None}
 
 
 # -- terminate_workers / kill_workers ---------------------------------------
@@ -253,12 +256,7 @@ def test_force_shutdown_takes_the_stdlibs_operations(method, monkeypatch):
 @py314
 @pytest.mark.parametrize("impl", [
     pytest.param(cf, id="stdlib"),
-    pytest.param(gofutures, id="gofutures", marks=pytest.mark.xfail(strict=True, reason=(
-        "needs a break with the stdlib's message: cshim/procpool.c pp_break taking an "
-        "optional message, core/procpool.go breakLocked carrying it in the TagBroken "
-        "payload for gf_procpool_decode to use instead of FUTURE_BROKEN; then "
-        "process.py _Controller.spawn breaks the pool with 3.14's 'garbage collected' "
-        "message instead of starting a replacement once executor_ref() is None"))),
+    pytest.param(gofutures, id="gofutures"),
 ])
 def test_a_dropped_pool_fails_what_its_retired_worker_cannot_run(impl, tmp_path):
     # 3.14's gh-152967: the executor is garbage collected while its only

@@ -48,6 +48,18 @@ _counter = itertools.count().__next__
 # is RUNNING, as in the stdlib's call queue).
 _PREFETCH = int(os.environ.get("GOFUTURES_PREFETCH", "2"))
 
+# A broken pool's cause names the dead worker: from 3.15 in the stdlib's
+# words (_terminate_broken: every worker that ended with a non-zero exit
+# code), before in gofutures' own.
+_STDLIB_EXIT_CAUSE = sys.version_info >= (3, 15)
+# 3.14+ (gh-152967): no replacement worker starts for a garbage-collected
+# executor, and with none left its queued calls fail with this message
+# (3.9-3.13's stdlib waits for ever; gofutures runs them there).
+_REFUSE_WHEN_GONE = sys.version_info >= (3, 14)
+_GONE_MESSAGE = ("The ProcessPoolExecutor was garbage collected with work pending after "
+                 "its last worker process exited upon reaching max_tasks_per_child; the "
+                 "pending work can never be run.")
+
 
 def _python_exit():
     """At interpreter exit: refuse new work, let submitted work finish, join
@@ -93,6 +105,30 @@ def _is_interrupt(exc):
 threading._register_atexit(_python_exit)
 
 
+def _exit_cause(procs, pid):
+    """The broken pool's cause text for worker pid, whose pipe closed ("":
+    none): it is joined first, as multiprocessing alone knows a forkserver
+    worker's exit status (Go's waitid sees only our own children)."""
+    p = procs.get(pid)
+    if p is not None:
+        p.join(5)   # it is ending (its pipe closed): the status follows within moments
+    if _STDLIB_EXIT_CAUSE:
+        # As 3.15's _terminate_broken: no cause if none ended with a non-zero code.
+        return "\n".join("Process %d terminated abruptly with exit code %d" % (q.pid, q.exitcode)
+                         for q in list(procs.values())
+                         if q.exitcode is not None and q.exitcode != 0)
+    code = None if p is None else p.exitcode
+    if code is None:
+        return "worker process %d terminated abruptly\n" % pid
+    how = "exit code %d" % code
+    if code < 0:
+        try:
+            how = "signal " + signal.Signals(-code).name
+        except ValueError:
+            how = "signal %d" % -code
+    return "worker process %d terminated abruptly with %s\n" % (pid, how)
+
+
 def _take_fd(conn):
     """The fd of a Connection's end, as a new descriptor the caller owns."""
     try:
@@ -119,11 +155,18 @@ class _Controller:
         self.thread = None
         self.lock = threading.Lock()
         self.started_all = False
+        self.refuse_when_gone = False   # 3.14+ with max_tasks_per_child: see spawn()
 
     # -- called by the C core (submit, service thread) --------------------
     def spawn(self, n):
         core = self.core_ref()
         if core is None:
+            return
+        if self.refuse_when_gone and self.executor_ref() is None:
+            # A replacement for a retired worker of a collected executor: not
+            # started (gh-152967); Go breaks the pool if none is left.
+            for _ in range(n):
+                core.spawn_refused(_GONE_MESSAGE)
             return
         if self.fork and not self.started_all:
             # As the stdlib does with fork: every worker at first use.
@@ -181,6 +224,18 @@ class _Controller:
         p = procs.pop(pid, None)
         if p is not None:
             p.join()
+
+    def exited(self, pid):
+        """Go saw worker pid end unexpectedly and waits for this answer (the
+        broken pool's cause) before it breaks the pool."""
+        core = self.core_ref()
+        if core is None:
+            return
+        text = ""
+        try:
+            text = _exit_cause(core.processes, pid)
+        finally:
+            core.exit_cause(pid, text)   # Go waits for it (10 s at most)
 
     def broken(self, _=None):
         core = self.core_ref()
@@ -319,6 +374,7 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         ctl = _Controller(mp_context, initializer, initargs, name, max_worker_memory)
         core = _ext.load().ProcPool(max_workers, max_tasks_per_child or 0, _PREFETCH, ctl)
         ctl.core_ref = weakref.ref(core)
+        ctl.refuse_when_gone = _REFUSE_WHEN_GONE and max_tasks_per_child is not None
         _stats.name_pool(core, name)
         self._core = core
         self._ctl = ctl
