@@ -107,6 +107,12 @@ def exit_with(code):
     os._exit(code)
 
 
+def call_after_file(path, fn, *args):
+    """fn(*args) once path exists: a death the parent sets off when it is ready."""
+    wait_for_file(path)
+    return fn(*args)
+
+
 def wait_for_file(path, value=None, limit=60.0):
     """Returns value once path exists (at most limit seconds): a task the
     test holds until it creates the file."""

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 
@@ -114,9 +115,14 @@ def test_non_fork_workers_start_on_demand(method):
 def _broken_futures(impl, n=4, death=(T.kill_self,)):
     """A one-worker pool whose worker dies running the first of n calls (the
     others pending behind it); the exceptions, and the worker's pid."""
+    go = os.path.join(tempfile.mkdtemp(), "go")
     with impl.ProcessPoolExecutor(1) as ex:
         wpid = ex.submit(T.pid).result(timeout=60)
-        fs = [ex.submit(*death)] + [ex.submit(T.sleep_then, i, 0.01) for i in range(n - 1)]
+        # The death waits for `go`, made once all n calls are submitted: a
+        # worker that died sooner would break the pool under the submits.
+        fs = [ex.submit(T.call_after_file, go, *death)]
+        fs += [ex.submit(T.sleep_then, i, 0.01) for i in range(n - 1)]
+        open(go, "w").close()
         excs = [f.exception(timeout=60) for f in fs]
     return excs, wpid
 
