@@ -126,7 +126,6 @@ PyObject *gf_as_completed(PyObject *mod, PyObject *args, PyObject *kwargs);
 
 /* threadpool.c */
 extern PyTypeObject GfThreadPool_Type;
-int gf_parse_priority(PyObject *o, int64_t *out);   /* submit_with_priority (both pools) */
 
 /* procpool.c */
 extern PyTypeObject GfProcPool_Type;
@@ -159,6 +158,8 @@ PyObject *gf_map_submit(PyObject *mod, PyObject *const *args, Py_ssize_t nargs);
  * when there are none; -1 with an exception set on error. */
 PyObject *gf_tuple_from(PyObject *const *items, Py_ssize_t n);
 int gf_kwargs_dict(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, PyObject **out);
+/* submit_with_priority's priority (args[0]), an int64; -1 with an exception. */
+int gf_priority_arg(PyObject *const *args, Py_ssize_t nargs, int64_t *prio);
 
 /* coremethod.c: executor methods on the class that forward to self._core. */
 extern PyTypeObject GfCoreMethod_Type;

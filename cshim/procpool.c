@@ -279,13 +279,8 @@ static PyObject *pp_set_task_timeout(ProcPoolObject *p, PyObject *timeout)
 static PyObject *pp_submit_priority(ProcPoolObject *p, PyObject *const *args, Py_ssize_t nargs,
                                     PyObject *kwnames)
 {
-    if (nargs < 2) {
-        PyErr_SetString(PyExc_TypeError,
-                        "submit_with_priority() missing required positional arguments: 'priority' and 'fn'");
-        return NULL;
-    }
     int64_t prio;
-    if (gf_parse_priority(args[0], &prio) < 0)
+    if (gf_priority_arg(args, nargs, &prio) < 0)
         return NULL;
     return do_submit(p, args + 1, nargs - 1, kwnames, p->task_timeout_ns, prio);
 }

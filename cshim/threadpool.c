@@ -166,33 +166,6 @@ static PyObject *pool_submit(PoolObject *p, PyObject *const *args, Py_ssize_t na
     return submit_task(p, args, nargs, kwnames, 0);
 }
 
-/* A task's priority (submit_with_priority): an int in the signed 64-bit
- * range, taken as operator.index() takes it; anything else is a TypeError,
- * an int out of range an OverflowError. */
-int gf_parse_priority(PyObject *o, int64_t *out)
-{
-    if (!PyIndex_Check(o)) {
-        PyErr_Format(PyExc_TypeError, "priority must be an integer, not '%.200s'",
-                     Py_TYPE(o)->tp_name);
-        return -1;
-    }
-    PyObject *i = PyNumber_Index(o);
-    if (!i)
-        return -1;
-    int overflow;
-    long long v = PyLong_AsLongLongAndOverflow(i, &overflow);
-    Py_DECREF(i);
-    if (overflow) {
-        PyErr_Format(PyExc_OverflowError,
-                     "priority must fit in a signed 64-bit integer, not %R", o);
-        return -1;
-    }
-    if (v == -1 && PyErr_Occurred())
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* submit_with_priority(priority, fn, /, *args, **kwargs): the priority
  * comes before fn, positionally, like submit_with_timeout's timeout, so it
  * never collides with a keyword argument of fn's own. Bad input submits
@@ -200,13 +173,8 @@ int gf_parse_priority(PyObject *o, int64_t *out)
 static PyObject *pool_submit_priority(PoolObject *p, PyObject *const *args, Py_ssize_t nargs,
                                       PyObject *kwnames)
 {
-    if (nargs < 2) {
-        PyErr_SetString(PyExc_TypeError,
-                        "submit_with_priority() missing required positional arguments: 'priority' and 'fn'");
-        return NULL;
-    }
     int64_t prio;
-    if (gf_parse_priority(args[0], &prio) < 0)
+    if (gf_priority_arg(args, nargs, &prio) < 0)
         return NULL;
     return submit_task(p, args + 1, nargs - 1, kwnames, prio);
 }

@@ -1,7 +1,8 @@
 /* The arguments of a vectorcall (args[0..nargs) positional, then one value
  * per name in kwnames) as the tuple and dict that PyObject_Call and pickle
  * want: a pool keeps a call's arguments this way until it runs or pickles
- * it, and result() hands a keyword to PyArg_ParseTupleAndKeywords. */
+ * it, and result() hands a keyword to PyArg_ParseTupleAndKeywords; and the
+ * priority argument both pools' submit_with_priority take first. */
 #include "gofutures.h"
 
 PyObject *gf_tuple_from(PyObject *const *items, Py_ssize_t n)
@@ -30,4 +31,44 @@ int gf_kwargs_dict(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, P
     }
     *out = kw;
     return 0;
+}
+
+/* A task's priority (submit_with_priority): an int in the signed 64-bit
+ * range, taken as operator.index() takes it; anything else is a TypeError,
+ * an int out of range an OverflowError. */
+static int parse_priority(PyObject *o, int64_t *out)
+{
+    if (!PyIndex_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "priority must be an integer, not '%.200s'",
+                     Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    PyObject *i = PyNumber_Index(o);
+    if (!i)
+        return -1;
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(i, &overflow);
+    Py_DECREF(i);
+    if (overflow) {
+        PyErr_Format(PyExc_OverflowError,
+                     "priority must fit in a signed 64-bit integer, not %R", o);
+        return -1;
+    }
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* submit_with_priority(priority, fn, /, ...)'s first two arguments, for
+ * both pools: *prio from args[0]; -1 with an exception set when fn is
+ * missing or the priority is not one. */
+int gf_priority_arg(PyObject *const *args, Py_ssize_t nargs, int64_t *prio)
+{
+    if (nargs < 2) {
+        PyErr_SetString(PyExc_TypeError,
+                        "submit_with_priority() missing required positional arguments: 'priority' and 'fn'");
+        return -1;
+    }
+    return parse_priority(args[0], prio);
 }
