@@ -72,7 +72,7 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     PoolObject *p = (PoolObject *)type->tp_alloc(type, 0);
     if (!p)
         return NULL;
-    p->ph = gf_pool_new(max);
+    p->ph = gf_tpool_new(max);
     p->spawn = Py_NewRef(spawn);
     p->copy_context = copy_context;
     double si = 0;
@@ -140,9 +140,9 @@ static void pool_dealloc(PoolObject *p)
     if (p->ph && !gf_forked) {
         /* No worker holds us any more; drop whatever is still queued. */
         int64_t n;
-        uintptr_t *ts = gf_pool_shutdown(p->ph, 1, &n);
+        uintptr_t *ts = gf_tpool_shutdown(p->ph, 1, &n);
         release_tasks(ts, n, RELEASE_CANCEL);
-        gf_pool_free(p->ph);
+        gf_tpool_free(p->ph);
         p->ph = 0;
     }
     Py_TYPE(p)->tp_free((PyObject *)p);
@@ -187,7 +187,7 @@ static PyObject *submit_task(PoolObject *p, PyObject *const *args, Py_ssize_t na
         return NULL;
     if (gf_interpreter_shutdown) {
         int64_t q, w, i, flags;
-        gf_pool_counts(p->ph, &q, &w, &i, &flags);
+        gf_tpool_counts(p->ph, &q, &w, &i, &flags);
         if (!(flags & (GF_FLAG_SHUTDOWN | GF_FLAG_BROKEN))) {
             PyErr_SetString(PyExc_RuntimeError,
                             "cannot schedule new futures after interpreter shutdown");
@@ -214,8 +214,8 @@ static PyObject *submit_task(PoolObject *p, PyObject *const *args, Py_ssize_t na
     if (!f->args || gf_kwargs_dict(args, nargs, kwnames, &f->kwargs) < 0)
         goto fail;
     Py_INCREF(f);   /* the queue's reference, handed to Go as a word */
-    int rc = prio ? gf_pool_submit_prio(p->ph, (uintptr_t)f, f->h, prio)
-                  : gf_pool_submit(p->ph, (uintptr_t)f, f->h);
+    int rc = prio ? gf_tpool_submit_prio(p->ph, (uintptr_t)f, f->h, prio)
+                  : gf_tpool_submit(p->ph, (uintptr_t)f, f->h);
     if (rc < 0) {
         Py_DECREF(f);
         if (rc == GF_SUBMIT_BROKEN)
@@ -230,7 +230,7 @@ static PyObject *submit_task(PoolObject *p, PyObject *const *args, Py_ssize_t na
     if (rc == GF_SUBMIT_SPAWN) {
         PyObject *r = PyObject_CallOneArg(p->spawn, (PyObject *)p);
         if (!r) {
-            gf_pool_spawn_failed(p->ph);
+            gf_tpool_spawn_failed(p->ph);
             Py_DECREF(f);   /* the task stays queued (with its slot), as in the stdlib */
             return NULL;
         }
@@ -315,21 +315,21 @@ static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
     sem_t sem;
     if (sem_init(&sem, 0, 0) != 0)
         return PyErr_SetFromErrno(PyExc_OSError);
-    uintptr_t wh = gf_pool_worker_new_token(ph, (uintptr_t)&sem);
+    uintptr_t wh = gf_tpool_worker_new_token(ph, (uintptr_t)&sem);
     int64_t held_since = gf_now_ns();
     int prev = GF_TASK_NONE;   /* the last task's outcome, not yet reported */
     for (;;) {
         /* Consecutive ready tasks run without giving the GIL back; with
          * none, this worker is idle before the GIL is released. */
         uintptr_t t;
-        int st = gf_pool_next_or_park(ph, wh, prev, &t);
+        int st = gf_tpool_next_or_park(ph, wh, prev, &t);
         prev = GF_TASK_NONE;
         if (st == GF_NEXT_PARKED) {
             do {
                 Py_BEGIN_ALLOW_THREADS
                 gf_sem_wait(&sem, -1);   /* until a submit, shutdown or exit */
                 Py_END_ALLOW_THREADS
-            } while ((st = gf_pool_next_or_park(ph, wh, GF_TASK_NONE, &t)) == GF_NEXT_PARKED);
+            } while ((st = gf_tpool_next_or_park(ph, wh, GF_TASK_NONE, &t)) == GF_NEXT_PARKED);
             held_since = gf_now_ns();
             if (st == GF_NEXT_EXIT)
                 break;
@@ -347,7 +347,7 @@ static PyObject *pool_run_worker(PoolObject *p, PyObject *unused)
         if (st == GF_NEXT_CANCELLED)
             prev = GF_TASK_NONE;   /* cancelled in the queue: counted when cancel() ran */
     }
-    gf_pool_worker_free(wh);   /* not idle any more: nothing posts sem */
+    gf_tpool_worker_free(wh);   /* not idle any more: nothing posts sem */
     sem_destroy(&sem);
     Py_RETURN_NONE;
 }
@@ -357,8 +357,8 @@ static PyObject *pool_initializer_failed(PoolObject *p, PyObject *unused)
     if (gf_fork_guard() < 0)
         return NULL;
     int64_t n;
-    uintptr_t *ts = gf_pool_break(p->ph, &n);
-    gf_pool_worker_exited(p->ph);
+    uintptr_t *ts = gf_tpool_break(p->ph, &n);
+    gf_tpool_worker_exited(p->ph);
     release_tasks(ts, n, RELEASE_BREAK);
     Py_RETURN_NONE;
 }
@@ -371,7 +371,7 @@ static PyObject *pool_shutdown(PoolObject *p, PyObject *cancel)
     if (gf_forked)   /* a pool from before fork(): no worker of it exists here */
         Py_RETURN_NONE;
     int64_t n;
-    uintptr_t *ts = gf_pool_shutdown(p->ph, c, &n);
+    uintptr_t *ts = gf_tpool_shutdown(p->ph, c, &n);
     release_tasks(ts, n, RELEASE_CANCEL);
     Py_RETURN_NONE;
 }
@@ -380,7 +380,7 @@ static PyObject *pool_exit(PoolObject *p, PyObject *unused)
 {
     if (gf_forked)
         Py_RETURN_NONE;
-    gf_pool_exit(p->ph);
+    gf_tpool_exit(p->ph);
     Py_RETURN_NONE;
 }
 
@@ -389,7 +389,7 @@ static PyObject *pool_counts(PoolObject *p, PyObject *unused)
     if (gf_fork_guard() < 0)
         return NULL;
     int64_t q, w, i, flags;
-    gf_pool_counts(p->ph, &q, &w, &i, &flags);
+    gf_tpool_counts(p->ph, &q, &w, &i, &flags);
     return Py_BuildValue("{sLsLsLsOsO}", "queued", (long long)q, "workers", (long long)w,
                          "idle", (long long)i, "shutdown", (flags & GF_FLAG_SHUTDOWN) ? Py_True : Py_False,
                          "broken", (flags & GF_FLAG_BROKEN) ? Py_True : Py_False);
@@ -399,7 +399,7 @@ static PyObject *pool_stats_id(PoolObject *p, PyObject *unused)
 {
     if (gf_fork_guard() < 0)   /* a pool from before fork(): Go may hang here */
         return NULL;
-    return PyLong_FromLongLong(gf_pool_stats_id(p->ph));
+    return PyLong_FromLongLong(gf_tpool_stats_id(p->ph));
 }
 
 static PyObject *pool_set_gate(PoolObject *p, PyObject *args)

@@ -3,10 +3,13 @@
  * this header and so does cshim/gofutures.h; pybind/abi_check.go makes the
  * Go build fail if a value here and its core/ counterpart ever differ.
  *
- * The exports themselves are named gf_<object>_<verb> by the Go object they
- * reach: gf_fut_* (core.Future), gf_pool_* (core.ThreadPool), gf_proc_*
- * (core.ProcPool), gf_waiter_*, gf_gate_*; the shim's own C functions are
- * gf_future_*, gf_mapiter_*, ... (cshim/gofutures.h). */
+ * Names say which side a function is on. Go's exports are
+ * gf_<object>_<verb> with the short name of the core object they reach:
+ * gf_fut_* (core.Future), gf_tpool_* (core.ThreadPool), gf_proc_*
+ * (core.ProcPool), gf_waiter_*, gf_gate_*. The shim's own C functions use
+ * the C object's long name: gf_future_* (FutureObject), gf_procpool_*,
+ * gf_mapiter_*, ... (cshim/gofutures.h). So gf_fut_cancel is Go's state
+ * change and gf_future_cancel the C method around it. */
 #ifndef GOFUTURES_ABI_H
 #define GOFUTURES_ABI_H
 
@@ -29,10 +32,10 @@ enum { GF_OUT_RESULT, GF_OUT_EXCEPTION, GF_OUT_CANCELLED };
 enum { GF_WK_AS_COMPLETED, GF_WK_FIRST_COMPLETED, GF_WK_FIRST_EXCEPTION, GF_WK_ALL_COMPLETED };
 
 /* How a thread worker's last task ended, for the statistics
- * (stats.Outcome): gf_pool_next_or_park's prev. */
+ * (stats.Outcome): gf_tpool_next_or_park's prev. */
 enum { GF_TASK_NONE, GF_TASK_OK, GF_TASK_FAILED, GF_TASK_CANCELLED };
 
-/* gf_pool_next_or_park's answer. */
+/* gf_tpool_next_or_park's answer. */
 enum {
     GF_NEXT_EXIT = -1,     /* shut down or broken and drained: the worker exits */
     GF_NEXT_PARKED = 0,    /* nothing queued: wait on the token, then ask again */
@@ -58,11 +61,11 @@ typedef struct {
 #define GF_TAG_TIMEOUT 'T'     /* the task ran past its timeout: the message */
 #define GF_TAG_BROKEN_MSG 'M'  /* the pool broke with its own message: message, NUL, cause */
 
-/* A pool's flags: gf_pool_counts, gf_proc_counts, gf_proc_flags. */
+/* A pool's flags: gf_tpool_counts, gf_proc_counts, gf_proc_flags. */
 #define GF_FLAG_SHUTDOWN 1
 #define GF_FLAG_BROKEN 2
 
-/* A pool submit's outcome: gf_pool_submit*, gf_proc_submit*. */
+/* A pool submit's outcome: gf_tpool_submit*, gf_proc_submit*. */
 enum {
     GF_SUBMIT_BROKEN = -2,    /* not queued: the pool is broken */
     GF_SUBMIT_SHUTDOWN = -1,  /* not queued: the pool is shut down */

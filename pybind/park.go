@@ -33,23 +33,23 @@ func gf_fut_add_token(h, tok C.uintptr_t) C.int {
 //export gf_fut_remove_token
 func gf_fut_remove_token(h, tok C.uintptr_t) { fut(h).RemoveToken(uintptr(tok)) }
 
-// gf_pool_worker_new_token is gf_pool_worker_new for a worker thread that
-// parks on its semaphore tok between calls to gf_pool_next_or_park.
+// gf_tpool_worker_new_token is gf_tpool_worker_new for a worker thread that
+// parks on its semaphore tok between calls to gf_tpool_next_or_park.
 //
-//export gf_pool_worker_new_token
-func gf_pool_worker_new_token(ph, tok C.uintptr_t) C.uintptr_t {
+//export gf_tpool_worker_new_token
+func gf_tpool_worker_new_token(ph, tok C.uintptr_t) C.uintptr_t {
 	return newHandle(pool(ph).NewTokenWorker(uintptr(tok)))
 }
 
-// gf_pool_next_or_park stores the next task in *task and returns
+// gf_tpool_next_or_park stores the next task in *task and returns
 // GF_NEXT_TASK (GF_NEXT_CANCELLED for a task cancelled while queued,
 // already counted: release it, report nothing), or GF_NEXT_EXIT (the worker
 // must exit), or GF_NEXT_PARKED: the worker is idle; it waits on its
 // semaphore (GIL released) and calls again. prev (GF_TASK_*) is how the
 // worker's previous task ended, for the pool's statistics.
 //
-//export gf_pool_next_or_park
-func gf_pool_next_or_park(ph, wh C.uintptr_t, prev C.int, task *C.uintptr_t) C.int {
+//export gf_tpool_next_or_park
+func gf_tpool_next_or_park(ph, wh C.uintptr_t, prev C.int, task *C.uintptr_t) C.int {
 	t, st := pool(ph).NextOrPark(handleValue(wh).(*core.Worker), stats.Outcome(prev))
 	*task = C.uintptr_t(t)
 	return C.int(st)
