@@ -87,7 +87,7 @@ extern PyObject *gf_state_str[5];   /* 'PENDING', ... (the stdlib's own objects)
 extern PyObject *gf_FIRST_COMPLETED, *gf_FIRST_EXCEPTION, *gf_ALL_COMPLETED;
 extern PyObject *gf_threading_Condition;
 
-/* timeout.c */
+/* block.c: interruptible blocking, parking, timeouts */
 #define GF_NO_TIMEOUT ((int64_t)-1)
 int gf_parse_timeout(PyObject *timeout, int64_t *ns);
 int64_t gf_now_ns(void);

@@ -1,4 +1,7 @@
-/* Timeouts and interruptible blocking.
+/* Blocking with the GIL released, interruptibly: gf_block (a Go wait),
+ * gf_block_token and gf_sem_wait (parking on a semaphore of the thread's
+ * own that Go posts, core/park.go), and the timeouts they take
+ * (gf_parse_timeout, gf_now_ns).
  *
  * A blocking call into Go is made with the GIL released. Go knows nothing of
  * Python's signal handlers, so the main thread blocks in slices and runs
