@@ -47,3 +47,13 @@ def take_slot(slots, max_pending, pending_timeout):
     if slots is not None and not slots.acquire(True, pending_timeout):
         raise _base.TimeoutError("no room for a new task: %d pending after %s s"
                                  % (max_pending, pending_timeout))
+
+
+def check_open(executor):
+    """What submit raises on a cluster executor that cannot take work: the
+    stdlib's BrokenExecutor (with the executor's message) once broken, its
+    RuntimeError after shutdown. Called before and again under the lock."""
+    if executor._broken:
+        raise _base.BrokenExecutor(executor._broken)
+    if executor._shutdown:
+        raise RuntimeError("cannot schedule new futures after shutdown")

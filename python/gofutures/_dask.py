@@ -34,7 +34,7 @@ except ImportError as e:   # the optional extra is not installed
                       "pip install 'gofutures[dask]' (Python 3.10+)") from e
 
 from . import _backpressure, _mapbuf
-from ._clusterutil import _Histogram, take_slot
+from ._clusterutil import _Histogram, check_open, take_slot
 from ._stats import Latency, PoolStats
 
 __all__ = ("DaskExecutor",)
@@ -130,17 +130,11 @@ class DaskExecutor(_base.Executor):
     # --- submission -------------------------------------------------------
 
     def submit(self, fn, /, *args, **kwargs):
-        if self._broken:
-            raise _base.BrokenExecutor(self._broken)
-        if self._shutdown:
-            raise RuntimeError("cannot schedule new futures after shutdown")
+        check_open(self)
         take_slot(self._slots, self._max_pending, self._pending_timeout)
         try:
             with self._lock:
-                if self._broken:
-                    raise _base.BrokenExecutor(self._broken)
-                if self._shutdown:
-                    raise RuntimeError("cannot schedule new futures after shutdown")
+                check_open(self)
                 if self._client.status not in ("running", "newly-created"):
                     self._broken = self._broken_message("the client is %s" % self._client.status)
                     raise _base.BrokenExecutor(self._broken)

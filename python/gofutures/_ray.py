@@ -25,7 +25,7 @@ except ImportError as e:
                       "(Python 3.10+)") from e
 
 from . import _backpressure, _mapbuf
-from ._clusterutil import _Histogram, take_slot
+from ._clusterutil import _Histogram, check_open, take_slot
 from ._stats import Latency, PoolStats
 
 __all__ = ("RayExecutor",)
@@ -136,17 +136,11 @@ class RayExecutor(_base.Executor):
         self._watchdog = None
 
     def submit(self, fn, /, *args, **kwargs):
-        if self._broken:
-            raise _base.BrokenExecutor(self._broken)
-        if self._shutdown:
-            raise RuntimeError("cannot schedule new futures after shutdown")
+        check_open(self)
         take_slot(self._slots, self._max_pending, self._pending_timeout)
         try:
             with self._lock:
-                if self._broken:
-                    raise _base.BrokenExecutor(self._broken)
-                if self._shutdown:
-                    raise RuntimeError("cannot schedule new futures after shutdown")
+                check_open(self)
                 if not ray.is_initialized():
                     # .remote() would quietly start a new local Ray instead.
                     self._broken = "RayExecutor is broken: " + _ray_gone()
