@@ -30,7 +30,7 @@ func (p *ProcPool) SpawnRefused(msg string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.spawning--
-	if len(p.workers) == 0 && p.spawning == 0 && p.qhead < len(p.queue) && !p.broken {
+	if len(p.workers) == 0 && p.spawning == 0 && p.queuedLocked() > 0 && !p.broken {
 		p.breakMsgLocked(msg, "")
 		p.emitLocked(Event{Kind: EvBroken})
 	}

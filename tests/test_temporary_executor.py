@@ -8,6 +8,7 @@ import concurrent.futures as cf
 import gc
 import inspect
 import os
+import sys
 import threading
 
 import pytest
@@ -127,6 +128,10 @@ def test_forked_child_uses_the_fallback():
             child = gofutures.ThreadPoolExecutor(1)
             ok = child._core is None and child.submit(abs, -7).result(timeout=30) == 7
             child.shutdown()
+            # submit_with_timeout there: checked, then submitted (no limit).
+            pchild = gofutures.ProcessPoolExecutor(1)
+            ok = ok and pchild.submit_with_timeout(30, abs, -8).result(timeout=60) == 8
+            pchild.shutdown()
             code = 0 if ok else 2
         finally:
             os._exit(code)
@@ -139,3 +144,26 @@ def test_unnamed_executor_submit_with_priority(kind):
     submit = getattr(gofutures, kind)(1).submit_with_priority
     gc.collect()
     assert submit(5, abs, -2).result(timeout=60) == 2
+
+
+def test_a_method_patched_before_the_first_executor_stays_the_users():
+    # bind_core_methods replaces only the class's own methods: a tracer put
+    # on the class before any executor is made (a fresh interpreter) is
+    # still what ex.submit calls.
+    import subprocess
+    code = """
+import gofutures
+calls = []
+orig = gofutures.ThreadPoolExecutor.submit
+def traced(self, fn, /, *args, **kwargs):
+    calls.append(fn)
+    return orig(self, fn, *args, **kwargs)
+gofutures.ThreadPoolExecutor.submit = traced
+with gofutures.ThreadPoolExecutor(1) as ex:
+    assert ex.submit(abs, -3).result() == 3
+assert calls == [abs], calls
+assert gofutures.ThreadPoolExecutor.submit is traced
+print("ok")
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.stdout.strip() == "ok", r.stderr

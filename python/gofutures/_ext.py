@@ -58,6 +58,18 @@ def loaded():
 
 
 _bound = set()
+_originals = {}   # (cls, name) -> the Python method the class was defined with
+
+
+def core_methods(*names):
+    """Class decorator: records the class's Python methods `names`, which
+    bind_core_methods may replace by C (and only those: a method that a
+    user or a test patched on the class meanwhile stays theirs)."""
+    def record(cls):
+        for name in names:
+            _originals[cls, name] = cls.__dict__[name]
+        return cls
+    return record
 
 
 def bind_core_methods(cls, core_type, names):
@@ -66,7 +78,9 @@ def bind_core_methods(cls, core_type, names):
     (cshim/coremethod.c), once, when the first executor of cls is made. The
     Python method stays the fallback for self._core None (_fork.py) and
     gives the name, docstring and signature. On the class, not the
-    instance: the call then holds the executor, as the stdlib's does."""
+    instance: the call then holds the executor, as the stdlib's does. A
+    method patched on the class before then (mock.patch.object, a tracer)
+    is left in place: it is no longer the one core_methods recorded."""
     if cls in _bound:
         return
     ext = load()
@@ -74,7 +88,7 @@ def bind_core_methods(cls, core_type, names):
         if cls in _bound:
             return
         for name in names:
-            fallback = cls.__dict__[name]
-            if not isinstance(fallback, ext.CoreMethod):
+            fallback = _originals[cls, name]
+            if cls.__dict__.get(name) is fallback:
                 setattr(cls, name, ext.CoreMethod(getattr(core_type, name), fallback))
         _bound.add(cls)

@@ -143,7 +143,7 @@ class RayExecutor(_base.Executor):
                 check_open(self)
                 if not ray.is_initialized():
                     # .remote() would quietly start a new local Ray instead.
-                    self._broken = "RayExecutor is broken: " + _ray_gone()
+                    self._broken = "RayExecutor is broken: " + (_ray_gone() or "Ray is not initialized")
                     raise _base.BrokenExecutor(self._broken)
                 ref = self._remote.remote(fn, args, kwargs)
                 gf = self._Future()

@@ -79,8 +79,17 @@ def _python_exit():
             core = ctl.core_ref()
             if core is not None:
                 core.shutdown(False)
-    for ctl in ctls:
-        ctl.join()
+    try:
+        for ctl in ctls:
+            ctl.join()
+    except KeyboardInterrupt:
+        # Ctrl-C while the exit waits for running tasks: end them now, as
+        # an exit by the interrupt would, then let it propagate.
+        for ctl in ctls:
+            ctl.interrupt()
+        for ctl in ctls:
+            ctl.join()
+        raise
 
 
 def _exit_by_interrupt():
@@ -280,6 +289,7 @@ class _Controller:
                 p.join()
 
 
+@_ext.core_methods("submit", "submit_with_timeout", "submit_with_priority")
 class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
     """concurrent.futures.ProcessPoolExecutor, dispatched by the Go core."""
 
@@ -364,7 +374,7 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
                              " the 'fork' multiprocessing start method;"
                              " supply a different mp_context.")
         self._max_worker_memory = max_worker_memory
-        if task_timeout is not None and not task_timeout > 0:
+        if task_timeout is not None and not 0 < task_timeout <= 1e9:
             raise ValueError("task_timeout must be a positive number of seconds")
         self._task_timeout = task_timeout
         self._shutdown_lock = threading.Lock()
@@ -415,7 +425,14 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         The timeout is a positional argument before fn, so it can never
         collide with a keyword argument of fn's own (a `timeout=` keyword on
         submit() would).
+
+        In a child forked after the engine loaded, whose pools are the
+        stdlib's, the timeout is checked but not applied (as task_timeout).
         """
+        if self._core is None:   # the fork fallback: the stdlib's pool
+            if not (isinstance(timeout, (int, float)) and 0 < timeout <= 1e9):
+                raise ValueError("timeout must be a positive number of seconds, not %r" % (timeout,))
+            return self.submit(fn, *args, **kwargs)
         return self._core.submit_with_timeout(timeout, fn, *args, **kwargs)
 
     def submit_with_priority(self, priority, fn, /, *args, **kwargs):

@@ -150,6 +150,7 @@ class _ThreadPoolType(type):
                 and isinstance(obj, cls.__bases__[0]))
 
 
+@_ext.core_methods("submit", "submit_with_priority")
 class ThreadPoolExecutor(_stdlib_thread.ThreadPoolExecutor, metaclass=_ThreadPoolType):
     """concurrent.futures.ThreadPoolExecutor, scheduled by the Go core."""
 

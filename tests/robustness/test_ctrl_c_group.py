@@ -147,6 +147,49 @@ def test_ordinary_exit_still_waits_for_running_tasks(tmp_path, impl, method):
     assert group_left(s.p.pid) == []
 
 
+# ORDINARY, saying when the exit starts waiting: this exit hook runs just
+# before gofutures' (the hooks run last registered first).
+EXIT_WAITS = ORDINARY.replace('print("main done", flush=True)',
+                              'threading._register_atexit(lambda: print("exit waits", flush=True))')
+
+
+def main_thread_sleeps(pid, reads=5):
+    """Whether the main thread of pid is blocked (state S), in a few reads in a row."""
+    for _ in range(reads):
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] != "S":
+                return False
+        time.sleep(0.02)
+    return True
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_ctrl_c_while_the_exit_waits_for_running_tasks(tmp_path, method):
+    """Main code has ended and the exit waits for two running tasks (as the
+    stdlib's does); a Ctrl-C then ends them at once instead of waiting.
+    (The stdlib's exit hangs there.)"""
+    path = script(tmp_path, EXIT_WAITS)
+    s = Interactive(path, "gofutures", "process", env={"START_METHOD": method})
+    try:
+        s.expect("exit waits")
+        # The main thread blocked (in the exit hook's join), not about to be.
+        wait_for(lambda: main_thread_sleeps(s.p.pid), SCRIPT_TIMEOUT, "the exit to block")
+        os.killpg(s.p.pid, signal.SIGINT)
+        try:
+            _, err = s.p.communicate(timeout=30)
+        except Exception:
+            kill_session(s.p)
+            s.p.communicate()
+            pytest.fail(f"{method}: the exit went on waiting after Ctrl-C")
+        left = group_left(s.p.pid)
+    finally:
+        open(path + ".release", "w").close()
+    kill_session(s.p)
+    assert "KeyboardInterrupt" in err.decode(), err.decode()
+    assert left == [], f"processes left behind: {left}"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("finished-")]
+
+
 # The same program with a `with` block: its shutdown(wait=True) does not
 # wait for the running tasks after an interrupt.
 WITH = TASKS + """
