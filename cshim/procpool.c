@@ -90,17 +90,25 @@ static PyObject *format_current(PyObject **exc_out)
 }
 
 /* Sets exc.__cause__ = _RemoteTraceback(quote + text + quote) where quote
- * is "\n'''\n" or '\n"""\n' as the stdlib writes each case. */
-static void set_remote_cause(PyObject *exc, PyObject *text, const char *q)
+ * is "\n'''\n" or '\n"""\n' as the stdlib writes each case. Best effort: an
+ * ordinary error leaves exc without a cause. But _RemoteTraceback's
+ * __init__ is Python code, where a signal handler may run: its
+ * KeyboardInterrupt (any BaseException that is not an Exception) is kept
+ * set and -1 returned, so that the caller gives it up instead of the
+ * future's value: a Ctrl-C is never swallowed here. */
+static int set_remote_cause(PyObject *exc, PyObject *text, const char *q)
 {
     if (!exc || !text)
-        return;
+        return 0;
     PyObject *msg = PyUnicode_FromFormat("\n%s\n%U%s", q, text, q);
     PyObject *rt = msg ? PyObject_CallOneArg(RemoteTraceback, msg) : NULL;
     Py_XDECREF(msg);
     if (rt)
         PyException_SetCause(exc, rt);   /* steals rt */
+    if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_Exception))
+        return -1;
     PyErr_Clear();
+    return 0;
 }
 
 /* Turns the bytes a worker sent (tag + pickle; see core.Tag*) into the
@@ -122,7 +130,8 @@ PyObject *gf_procpool_decode(PyObject *raw, PyObject *pool, FutureObject *f)
         PyObject *e = PyObject_CallFunction(BrokenProcessPool, "s", FUTURE_BROKEN);
         if (e && n > 1) {
             PyObject *text = PyUnicode_DecodeUTF8(p + 1, n - 1, "replace");
-            set_remote_cause(e, text, "'''");
+            if (set_remote_cause(e, text, "'''") < 0)
+                Py_CLEAR(e);   /* Ctrl-C meanwhile: the bytes stay for the next read */
             Py_XDECREF(text);
         }
         return e;
@@ -135,7 +144,8 @@ PyObject *gf_procpool_decode(PyObject *raw, PyObject *pool, FutureObject *f)
         Py_XDECREF(msg);
         if (e && nul && n - 2 - m > 0) {
             PyObject *text = PyUnicode_DecodeUTF8(nul + 1, n - 2 - m, "replace");
-            set_remote_cause(e, text, "'''");
+            if (set_remote_cause(e, text, "'''") < 0)
+                Py_CLEAR(e);
             Py_XDECREF(text);
         }
         return e;
@@ -147,12 +157,18 @@ PyObject *gf_procpool_decode(PyObject *raw, PyObject *pool, FutureObject *f)
     Py_DECREF(mv);
     if (v)
         return v;
+    /* A Ctrl-C while the result was unpickled (a signal handler runs in
+     * Python code here, never in the stdlib's result thread): the
+     * interrupt, not a broken pool; the bytes stay for the next read. */
+    if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+        return NULL;
     /* The bytes cannot be unpickled here: the stdlib's result handler then
      * breaks the pool, and every pending future (this one too) gets
      * BrokenProcessPool with the error as its cause. */
     PyObject *text = format_current(NULL);
     PyObject *e = PyObject_CallFunction(BrokenProcessPool, "s", FUTURE_BROKEN);
-    set_remote_cause(e, text, "'''");
+    if (set_remote_cause(e, text, "'''") < 0)
+        Py_CLEAR(e);
     Py_XDECREF(text);
     if (!e)
         return NULL;
@@ -231,8 +247,12 @@ static void set_broken(ProcPoolObject *p)
         return;
     if (n > 0) {
         PyObject *text = PyUnicode_DecodeUTF8(buf, n < (int64_t)sizeof buf ? n : (int64_t)sizeof buf, "replace");
-        set_remote_cause(e, text, "'''");
+        int rc = set_remote_cause(e, text, "'''");
         Py_XDECREF(text);
+        if (rc < 0) {   /* Ctrl-C meanwhile: that is what submit raises */
+            Py_DECREF(e);
+            return;
+        }
     }
     PyErr_SetObject(BrokenProcessPool, e);
     Py_DECREF(e);
@@ -369,9 +389,9 @@ static PyObject *submit_call(ProcPoolObject *p, PyObject *const *args, Py_ssize_
          * stays usable. */
         PyObject *exc = NULL;
         PyObject *text = format_current(&exc);
-        set_remote_cause(exc, text, "\"\"\"");
+        int cause_rc = set_remote_cause(exc, text, "\"\"\"");
         Py_XDECREF(text);
-        int rc = exc ? gf_future_finish(f, NULL, exc) : -1;
+        int rc = exc && cause_rc == 0 ? gf_future_finish(f, NULL, exc) : -1;
         Py_XDECREF(exc);
         if (rc < 0) {
             Py_DECREF(f);

@@ -224,11 +224,17 @@ if __name__ == "__main__":
 """
 
 
-def test_ctrl_c_while_spawn_workers_start(tmp_path):
-    rc, err, left = ctrl_c(tmp_path, "gofutures", "spawn", program=BOOTING)
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_ctrl_c_while_workers_start(tmp_path, method):
+    # forkserver: the forkserver forks the worker and gives it Python's
+    # default SIGINT handler, so the worker may die of the interrupt; the
+    # program still ends with its own KeyboardInterrupt (which decoding the
+    # broken future's cause must not swallow), not BrokenProcessPool.
+    rc, err, left = ctrl_c(tmp_path, "gofutures", method, program=BOOTING)
     assert rc == -signal.SIGINT, err
     assert err.count("Traceback (most recent call last)") == 1, err
     assert "spawn_main" not in err, err
+    assert "BrokenProcessPool" not in err, err
     assert left == []
 
 
