@@ -7,6 +7,7 @@ shutdown"."""
 import concurrent.futures as cf
 import gc
 import inspect
+import multiprocessing
 import os
 import sys
 import threading
@@ -129,7 +130,9 @@ def test_forked_child_uses_the_fallback():
             ok = child._core is None and child.submit(abs, -7).result(timeout=30) == 7
             child.shutdown()
             # submit_with_timeout there: checked, then submitted (no limit).
-            pchild = gofutures.ProcessPoolExecutor(1)
+            # spawn: the default (forkserver from 3.14) would use the
+            # parent's forkserver from this forked child.
+            pchild = gofutures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
             ok = ok and pchild.submit_with_timeout(30, abs, -8).result(timeout=60) == 8
             pchild.shutdown()
             code = 0 if ok else 2
