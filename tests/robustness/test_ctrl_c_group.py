@@ -230,6 +230,11 @@ def test_ctrl_c_while_workers_start(tmp_path, method):
     # default SIGINT handler, so the worker may die of the interrupt; the
     # program still ends with its own KeyboardInterrupt (which decoding the
     # broken future's cause must not swallow), not BrokenProcessPool.
+    if method == "forkserver" and sys.version_info >= (3, 14):
+        # There the forkserver imports the main module once, itself, and its
+        # workers start without importing it: this program holds the
+        # forkserver, and no worker reaches the window this test is about.
+        pytest.skip("3.14+'s forkserver workers do not import the main module at start")
     rc, err, left = ctrl_c(tmp_path, "gofutures", method, program=BOOTING)
     assert rc == -signal.SIGINT, err
     assert err.count("Traceback (most recent call last)") == 1, err
