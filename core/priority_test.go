@@ -2,6 +2,7 @@ package core
 
 import (
 	"math/rand"
+	"slices"
 	"sort"
 	"testing"
 
@@ -274,13 +275,8 @@ func TestProcPoolPriorityKeepsStartedAhead(t *testing.T) {
 	<-w.(*echoWorker).done
 	got := w.(*echoWorker).ids
 	want := []uint64{1, 2, 6, 3, 4, 5}
-	if len(got) != len(want) {
+	if !slices.Equal(got, want) {
 		t.Fatalf("ran %v, want %v", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("ran %v, want %v", got, want)
-		}
 	}
 }
 

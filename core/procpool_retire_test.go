@@ -35,11 +35,7 @@ func TestProcPoolLastResultRequeuesAndReplaces(t *testing.T) {
 	w.resultW.Close()
 	w.taskR.Close()
 	waitDone(t, first, b, c)
-	for f, want := range map[*Future]string{first: "first", b: "b", c: "c"} {
-		if tag, got := payloadOf(t, f); tag != TagResult || got != want {
-			t.Fatalf("%s: %c %q", want, tag, got)
-		}
-	}
+	assertResults(t, map[*Future]string{first: "first", b: "b", c: "c"})
 	p.Shutdown(false)
 	<-ev.done
 	if ev.spawns != 1 || ev.count(EvBroken) != 0 {

@@ -456,6 +456,17 @@ func payloadOf(t *testing.T, f *Future) (byte, string) {
 	return pl[0], string(pl[1:])
 }
 
+// assertResults checks that each future finished with a TagResult payload
+// of the given text (the fake workers echo the task's bytes).
+func assertResults(t *testing.T, want map[*Future]string) {
+	t.Helper()
+	for f, w := range want {
+		if tag, got := payloadOf(t, f); tag != TagResult || got != w {
+			t.Fatalf("%s: %c %q", w, tag, got)
+		}
+	}
+}
+
 // A timed task is prefetched like any other; when it runs past its timeout
 // its worker is killed, and the task queued behind it there (which never
 // started) runs on the replacement: it is neither lost nor failed.
@@ -482,11 +493,7 @@ func TestProcPoolTimedTaskQueuedBehindIsRequeued(t *testing.T) {
 	if tag, msg := payloadOf(t, hung); tag != TagTimeout || !strings.Contains(msg, "worker process 7001 was killed") {
 		t.Fatalf("hung: %c %q", tag, msg)
 	}
-	for f, want := range map[*Future]string{next: "next", last: "last"} {
-		if tag, got := payloadOf(t, f); tag != TagResult || got != want {
-			t.Fatalf("%s: %c %q", want, tag, got)
-		}
-	}
+	assertResults(t, map[*Future]string{next: "next", last: "last"})
 	p.Shutdown(false)
 	<-ev.done
 	if ev.spawns != 1 || ev.count(EvBroken) != 0 {
@@ -510,11 +517,7 @@ func TestProcPoolTimedTaskClockStartsWhenItRuns(t *testing.T) {
 	p.SubmitTimeout(timed, []byte("quick"), 200*time.Millisecond) // prefetched behind slow
 	p.Submit(filler, []byte("filler"))
 	waitDone(t, slow, timed, filler)
-	for f, want := range map[*Future]string{slow: "sleep:400", timed: "quick", filler: "filler"} {
-		if tag, got := payloadOf(t, f); tag != TagResult || got != want {
-			t.Fatalf("%s: %c %q", want, tag, got)
-		}
-	}
+	assertResults(t, map[*Future]string{slow: "sleep:400", timed: "quick", filler: "filler"})
 	p.Shutdown(false)
 	<-ev.done
 	if ev.spawns != 0 {
