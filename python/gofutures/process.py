@@ -403,9 +403,9 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
             # the slot held by the task's Go future (cshim/gate.c).
             core.set_gate(max_pending, pending_timeout)   # submit_with_timeout too
 
-    # Once an executor was made, the class's submit and submit_with_timeout
-    # are C CoreMethods over self._core's (_ext.bind_core_methods); these
-    # stay their fallbacks.
+    # Once an executor was made, the class's submit, submit_with_timeout and
+    # submit_with_priority are C CoreMethods over self._core's
+    # (_ext.bind_core_methods); these stay their fallbacks.
     def submit(self, fn, /, *args, **kwargs):
         if self._core is None:
             return super().submit(fn, *args, **kwargs)
