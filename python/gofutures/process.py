@@ -138,6 +138,25 @@ def _exit_cause(procs, pid):
     return "worker process %d terminated abruptly with %s\n" % (pid, how)
 
 
+def _check_retire_limit(name, value):
+    """max_tasks_per_child's checks, in the stdlib's words; max_worker_memory
+    takes the same."""
+    if not isinstance(value, int):
+        raise TypeError("%s must be an integer" % name)
+    elif value <= 0:
+        raise ValueError("%s must be >= 1" % name)
+
+
+def _refuse_fork(name, mp_context):
+    """The stdlib refuses max_tasks_per_child with the fork start method: a
+    replacement worker would be forked at any time by the pool's thread
+    while other threads run. max_worker_memory replaces workers the same
+    way, so it is refused the same (see README)."""
+    if mp_context.get_start_method(allow_none=False) == "fork":
+        raise ValueError("%s is incompatible with the 'fork' multiprocessing start method;"
+                         " supply a different mp_context." % name)
+
+
 def _take_fd(conn):
     """The fd of a Connection's end, as a new descriptor the caller owns."""
     try:
@@ -325,11 +344,7 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         """
         _backpressure.check(max_pending, pending_timeout)
         if max_worker_memory is not None:
-            # max_tasks_per_child's checks and words (the fork check below).
-            if not isinstance(max_worker_memory, int):
-                raise TypeError("max_worker_memory must be an integer")
-            elif max_worker_memory <= 0:
-                raise ValueError("max_worker_memory must be >= 1")
+            _check_retire_limit("max_worker_memory", max_worker_memory)   # the fork check below
         if _fork.active:
             # A child forked after Go was loaded: the stdlib's pool (_fork.py).
             self._core = None
@@ -358,21 +373,11 @@ class ProcessPoolExecutor(_stdlib_process.ProcessPoolExecutor):
         self._initargs = initargs
 
         if max_tasks_per_child is not None:
-            if not isinstance(max_tasks_per_child, int):
-                raise TypeError("max_tasks_per_child must be an integer")
-            elif max_tasks_per_child <= 0:
-                raise ValueError("max_tasks_per_child must be >= 1")
-            if mp_context.get_start_method(allow_none=False) == "fork":
-                raise ValueError("max_tasks_per_child is incompatible with"
-                                 " the 'fork' multiprocessing start method;"
-                                 " supply a different mp_context.")
+            _check_retire_limit("max_tasks_per_child", max_tasks_per_child)
+            _refuse_fork("max_tasks_per_child", mp_context)
         self._max_tasks_per_child = max_tasks_per_child
-        if max_worker_memory is not None and mp_context.get_start_method(allow_none=False) == "fork":
-            # As max_tasks_per_child: a replacement would be forked at any
-            # time by the service thread while other threads run (see README).
-            raise ValueError("max_worker_memory is incompatible with"
-                             " the 'fork' multiprocessing start method;"
-                             " supply a different mp_context.")
+        if max_worker_memory is not None:
+            _refuse_fork("max_worker_memory", mp_context)
         self._max_worker_memory = max_worker_memory
         if task_timeout is not None and not 0 < task_timeout <= 1e9:
             raise ValueError("task_timeout must be a positive number of seconds")
