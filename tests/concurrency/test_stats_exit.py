@@ -80,9 +80,16 @@ def test_daemon_thread_is_not_ended_inside_go(tmp_path):
     script = tmp_path / "scenario.py"
     script.write_text(SCRIPT)
     for _ in range(4):
-        p = subprocess.run(["gdb", "-q", "-batch", "-nx", "-x", str(cmds), "--args", sys.executable, str(script)],
-                           capture_output=True, text=True, timeout=120)
+        for _attempt in range(3):
+            p = subprocess.run(["gdb", "-q", "-batch", "-nx", "-x", str(cmds), "--args", sys.executable,
+                                str(script)], capture_output=True, text=True, timeout=120)
+            # Every stack gdb printed is checked, whatever happened after.
+            for s in p.stdout.split("hit Breakpoint")[1:]:
+                assert "asmcgocall" not in s and "crosscall2" not in s, s
+            # gdb itself may lose the race with the process's end while it
+            # prints the last stack ("Couldn't get registers: No such
+            # process", seen under load): that run says nothing of the
+            # program, so it is made again.
+            if "Couldn't get registers: No such process" not in p.stderr:
+                break
         assert "exited normally" in p.stdout, p.stdout[-3000:] + p.stderr[-3000:]
-        stacks = p.stdout.split("hit Breakpoint")[1:]
-        for s in stacks:
-            assert "asmcgocall" not in s and "crosscall2" not in s, s
