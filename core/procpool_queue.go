@@ -84,17 +84,8 @@ func (p *ProcPool) pumpLocked() {
 			break
 		}
 		t := p.popLocked()
-		if !t.started { // (a requeued task is RUNNING already)
-			if ok, _ := t.fut.SetRunningOrNotifyCancel(); !ok {
-				// Cancelled while queued: now CANCELLED_AND_NOTIFIED.
-				if !t.counted {
-					p.stats.LeftQueue(1, false) // stats
-				}
-				p.releaseLocked(t)
-				continue
-			}
-			t.started = true
-			p.statsDispatched(t) // stats
+		if !t.started && !p.startLocked(t) { // (a requeued task is RUNNING already)
+			continue
 		}
 		idle := len(best.inflight) == 0
 		item := sendItem{t, t.payload}
@@ -144,37 +135,44 @@ func (p *ProcPool) startAheadLocked() {
 	}
 	for i < len(p.queue) && running+(i-p.qhead) < p.max+1 {
 		t := p.queue[i]
-		if ok, _ := t.fut.SetRunningOrNotifyCancel(); !ok {
-			// Cancelled while queued: leaves the queue here.
-			if !t.fut.Dequeued() {
-				p.stats.LeftQueue(1, false) // stats
-			}
+		if !p.startLocked(t) {
+			// Cancelled while queued: it leaves the queue here.
 			copy(p.queue[i:], p.queue[i+1:])
 			p.queue[len(p.queue)-1] = nil
 			p.queue = p.queue[:len(p.queue)-1]
-			p.releaseLocked(t)
 			continue
 		}
-		t.started = true
-		p.statsDispatched(t) // stats
 		i++
 	}
 	// Then from pend, in priority order (the queue holds started tasks
 	// only while pend has any): each joins the queue's started prefix.
 	for i == len(p.queue) && p.pend.len() > 0 && running+(i-p.qhead) < p.max+1 {
 		t := p.pend.pop()
-		if ok, _ := t.fut.SetRunningOrNotifyCancel(); !ok {
-			if !t.fut.Dequeued() {
-				p.stats.LeftQueue(1, false) // stats
-			}
-			p.releaseLocked(t)
+		if !p.startLocked(t) {
 			continue
 		}
-		t.started = true
-		p.statsDispatched(t) // stats
 		p.queue = append(p.queue, t)
 		i++
 	}
+}
+
+// startLocked moves a task that is leaving the waiting part of the queue
+// (to its worker, or into the call queue ahead of the workers) to RUNNING.
+// A task cancelled while queued becomes CANCELLED_AND_NOTIFIED instead: it
+// is counted as cancelled in the queue unless its cancel was counted then
+// (t.counted, set by popLocked, or Dequeued), it is released, and
+// startLocked returns false.
+func (p *ProcPool) startLocked(t *procTask) bool {
+	if ok, _ := t.fut.SetRunningOrNotifyCancel(); !ok {
+		if !t.counted && !t.fut.Dequeued() {
+			p.stats.LeftQueue(1, false) // stats
+		}
+		p.releaseLocked(t)
+		return false
+	}
+	t.started = true
+	p.statsDispatched(t) // stats
+	return true
 }
 
 // finishLocked fails t's future with payload (a tag and its text) unless it
