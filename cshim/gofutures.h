@@ -88,7 +88,6 @@ extern PyObject *gf_FIRST_COMPLETED, *gf_FIRST_EXCEPTION, *gf_ALL_COMPLETED;
 extern PyObject *gf_threading_Condition;
 
 /* block.c: interruptible blocking, parking, timeouts */
-#define GF_NO_TIMEOUT ((int64_t)-1)
 int gf_parse_timeout(PyObject *timeout, int64_t *ns);
 int64_t gf_now_ns(void);
 typedef int (*gf_wait_fn)(uintptr_t h, int64_t timeout_ns);

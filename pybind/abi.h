@@ -80,6 +80,13 @@ enum {
     GF_CANCEL_NOW = 2       /* cancelled by this call: the caller runs the callbacks */
 };
 
+/* How long a blocking export may wait (gf_waiter_wait, gf_gate_acquire,
+ * gf_proc_events, gf_proc_wait_done): int64_t nanoseconds; GF_NO_TIMEOUT,
+ * or any negative value, waits for ever (pybind's nanos()). A task's run
+ * time limit (gf_proc_submit's timeoutNs) is the other way: 0 or less is
+ * no limit. */
+#define GF_NO_TIMEOUT ((int64_t)-1)
+
 /* gf_fut_add_listener's result bits. */
 #define GF_LISTEN_DONE 1    /* the future is done (run a late callback now) */
 #define GF_LISTEN_STORED 2  /* the owner word was stored: Go holds a reference */

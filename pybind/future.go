@@ -25,7 +25,8 @@ func main() {}
 
 func fut(h C.uintptr_t) *core.Future { return handleValue(h).(*core.Future) }
 
-// nanos converts a C timeout in nanoseconds (negative: none) to a Duration.
+// nanos converts a C timeout in nanoseconds (negative, as GF_NO_TIMEOUT:
+// none) to a Duration (negative: none, as core takes it).
 func nanos(ns C.int64_t) time.Duration {
 	if ns < 0 {
 		return -1
