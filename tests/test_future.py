@@ -7,6 +7,7 @@ import gc
 import logging
 import threading
 import time
+import traceback
 import weakref
 
 import pytest
@@ -171,7 +172,7 @@ def test_result_keeps_the_original_traceback(impl):
     f = failed(impl, exc)
     with pytest.raises(KeyError) as ei:
         f.result()
-    names = [fr.f_code.co_name for fr, _ in __import__("traceback").walk_tb(ei.value.__traceback__)]
+    names = [fr.f_code.co_name for fr, _ in traceback.walk_tb(ei.value.__traceback__)]
     assert "inner" in names
 
 
