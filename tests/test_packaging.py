@@ -87,7 +87,7 @@ SDIST_MUST = [
     "python/gofutures/__init__.py", "python/gofutures/_version.py",
     "python/gofutures/_gopy/statsapi.py", "python/gofutures/conformance/deviations.txt",
     "python/gofutures/py.typed", "python/gofutures/__init__.pyi", "python/gofutures/thread.pyi",
-    "python/gofutures/process.pyi",
+    "python/gofutures/process.pyi", "python/gofutures/_executor.pyi",
     "vendor/modules.txt", "vendor/github.com/go-python/gopy/gopyh/handle.go",
 ]
 # Build output and caches: none may ship.

@@ -1,20 +1,17 @@
 # gofutures.ThreadPoolExecutor: typeshed's concurrent.futures.thread
-# signatures plus max_pending / pending_timeout, context, submit_with_priority(),
-# map(buffersize=), stats().
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
+# signatures plus max_pending / pending_timeout and context; submit_with_priority(),
+# map(buffersize=) and stats() come from _executor.pyi (shared with the process pool).
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor as _StdThreadPoolExecutor
-from typing import Any, Literal, SupportsIndex, TypeVar
+from typing import Literal
 
-from typing_extensions import ParamSpec, TypeVarTuple, Unpack
+from typing_extensions import TypeVarTuple, Unpack
 
-from ._stats import PoolStats
+from ._executor import _GoExecutor
 
-_T = TypeVar("_T")
-_P = ParamSpec("_P")
 _Ts = TypeVarTuple("_Ts")
 
-class ThreadPoolExecutor(_StdThreadPoolExecutor):
+class ThreadPoolExecutor(_GoExecutor, _StdThreadPoolExecutor):
     def __init__(
         self,
         max_workers: int | None = None,
@@ -26,17 +23,3 @@ class ThreadPoolExecutor(_StdThreadPoolExecutor):
         pending_timeout: float | None = None,
         context: Literal["copy"] | None = None,
     ) -> None: ...
-    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]: ...
-    def submit_with_priority(
-        self, priority: SupportsIndex, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
-    ) -> Future[_T]: ...
-    def map(
-        self,
-        fn: Callable[..., _T],
-        *iterables: Iterable[Any],
-        timeout: float | None = None,
-        chunksize: int = 1,
-        buffersize: int | None = None,
-    ) -> Iterator[_T]: ...
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None: ...
-    def stats(self) -> PoolStats: ...

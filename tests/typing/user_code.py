@@ -18,6 +18,7 @@ def thread_pool() -> List[int]:
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="w", max_pending=100,
                             pending_timeout=5.0) as ex:
         fut: cf.Future[int] = ex.submit(square, 3)
+        urgent: cf.Future[int] = ex.submit_with_priority(-1, square, 4)
         futs = [ex.submit(square, i) for i in range(10)]
         done, not_done = wait(futs, timeout=10, return_when=ALL_COMPLETED)
         total: int = sum(f.result() for f in done)
@@ -28,19 +29,20 @@ def thread_pool() -> List[int]:
         st: PoolStats = ex.stats()
         n: int = st.submitted + st.completed
         p99: float = st.run.p99
-        return out + [fut.result(), total, n, int(p99)]
+        return out + [fut.result(), urgent.result(), total, n, int(p99)]
 
 
 def process_pool() -> List[str]:
     with ProcessPoolExecutor(max_workers=2, max_tasks_per_child=10, task_timeout=30.0,
                              max_pending=8, pending_timeout=None, max_worker_memory=2 << 30) as ex:
         f = ex.submit_with_timeout(1.5, str, 42)
+        late: cf.Future[str] = ex.submit_with_priority(5, str, 7)
         s: str = f.result()
         lines = list(ex.map(str, [1, 2, 3], chunksize=2, buffersize=4))
         ex.stats().workers_alive
     ex.terminate_workers()
     ex.kill_workers()
-    return [s] + lines
+    return [s, late.result()] + lines
 
 
 def stdlib_interop(ex: cf.Executor) -> cf.Future[int]:
