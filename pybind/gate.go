@@ -12,9 +12,15 @@ import "github.com/gofutures/gofutures/core"
 
 func gate(h C.uintptr_t) *core.Gate { return handleValue(h).(*core.Gate) }
 
+// gf_gate_new returns a gate of n slots (max_pending); the C pool object
+// owns the handle and frees it with gf_gate_free.
+//
 //export gf_gate_new
 func gf_gate_new(n C.int64_t) C.uintptr_t { return newHandle(core.NewGate(int(n))) }
 
+// gf_gate_free releases the gate's handle; futures that hold a slot keep
+// the Go gate alive until they give the slot back.
+//
 //export gf_gate_free
 func gf_gate_free(h C.uintptr_t) { freeHandle(h) }
 

@@ -30,6 +30,10 @@ func gf_fut_add_token(h, tok C.uintptr_t) C.int {
 	return 0
 }
 
+// gf_fut_remove_token unregisters tok (a timed-out or interrupted wait);
+// once it returns Go will not post tok (it may have already), so the
+// caller may free it.
+//
 //export gf_fut_remove_token
 func gf_fut_remove_token(h, tok C.uintptr_t) { fut(h).RemoveToken(uintptr(tok)) }
 

@@ -16,6 +16,11 @@ import (
 
 func proc(h C.uintptr_t) *core.ProcPool { return handleValue(h).(*core.ProcPool) }
 
+// gf_proc_new returns a dispatcher for at most max worker processes, each
+// running at most maxTasks tasks (0: no limit) with prefetch tasks in
+// flight. It asks the Python side how a dead worker ended (EvExited) and
+// waits at most 10 s for gf_proc_exit_cause before it falls back to waitid.
+//
 //export gf_proc_new
 func gf_proc_new(max, maxTasks, prefetch C.int64_t) C.uintptr_t {
 	p := core.NewProcPool(int(max), int(maxTasks), int(prefetch))
@@ -55,6 +60,10 @@ func gf_proc_submit(ph C.uintptr_t, fh C.uintptr_t, buf unsafe.Pointer, n C.int6
 	return submitResult(proc(ph).SubmitPriority(fut(fh), payload, timeout, int64(prio)))
 }
 
+// gf_proc_spawn_failed gives back a worker start reserved by a submit or an
+// EvSpawn that the Python side could not make; the pool breaks if no
+// worker is left to run its queue.
+//
 //export gf_proc_spawn_failed
 func gf_proc_spawn_failed(ph C.uintptr_t) { proc(ph).SpawnFailed() }
 
@@ -80,6 +89,9 @@ func gf_proc_events(ph C.uintptr_t, timeoutNs C.int64_t, out *C.gf_event, capaci
 	return C.int64_t(len(ev))
 }
 
+// gf_proc_shutdown stops new submissions; cancel != 0 cancels and notifies
+// the queued tasks (their owner words come back as EvDeliver).
+//
 //export gf_proc_shutdown
 func gf_proc_shutdown(ph C.uintptr_t, cancel C.int) { proc(ph).Shutdown(cancel != 0) }
 
@@ -104,9 +116,17 @@ func gf_proc_counts(ph C.uintptr_t, queued, inflight, workers, completed, flags 
 	*flags = C.int64_t(poolFlags(c.Shutdown, c.Broken))
 }
 
+// gf_proc_break breaks the pool (a result that could not be decoded): every
+// queued and in-flight future fails and EvBroken tells the controller to
+// terminate the workers.
+//
 //export gf_proc_break
 func gf_proc_break(ph C.uintptr_t) { proc(ph).Break() }
 
+// gf_proc_reserve reserves up to n worker starts now and returns how many
+// the caller may make; it calls gf_proc_add_worker or gf_proc_spawn_failed
+// for each.
+//
 //export gf_proc_reserve
 func gf_proc_reserve(ph C.uintptr_t, n C.int64_t) C.int64_t {
 	return C.int64_t(proc(ph).Reserve(int(n)))

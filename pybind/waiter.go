@@ -13,6 +13,9 @@ import (
 
 func waiter(h C.uintptr_t) *core.Waiter { return handleValue(h).(*core.Waiter) }
 
+// gf_waiter_new returns a waiter of kind GF_WK_*; the caller registers its
+// members, arms it (gf_waiter_arm) and frees it with gf_waiter_free.
+//
 //export gf_waiter_new
 func gf_waiter_new(kind C.int) C.uintptr_t {
 	return newHandle(core.NewWaiter(core.WaitKind(kind)))
@@ -37,12 +40,21 @@ func gf_waiter_register(wh C.uintptr_t, futs *C.uintptr_t, n C.int64_t, out *C.u
 	waiter(wh).RegisterAll(fs, func(i int, o core.Outcome) { os[i] = C.uint8_t(1 + o) })
 }
 
+// gf_waiter_add_external counts n members that are not gofutures futures:
+// the caller reports each with gf_waiter_notify.
+//
 //export gf_waiter_add_external
 func gf_waiter_add_external(wh C.uintptr_t, n C.int64_t) { waiter(wh).AddExternal(int(n)) }
 
+// gf_waiter_arm ends registration (an ALL_COMPLETED waiter may fire from
+// now on).
+//
 //export gf_waiter_arm
 func gf_waiter_arm(wh C.uintptr_t) { waiter(wh).Arm() }
 
+// gf_waiter_notify reports that external member idx completed with outcome
+// (GF_OUT_*); a member reported again is counted once.
+//
 //export gf_waiter_notify
 func gf_waiter_notify(wh C.uintptr_t, idx C.int64_t, outcome C.int) {
 	waiter(wh).Notify(int(idx), core.Outcome(outcome))
@@ -80,6 +92,10 @@ func takeInto(w *core.Waiter, dst []int64) int {
 	return len(idx)
 }
 
+// gf_waiter_free unregisters the waiter from its futures and releases the
+// handle. The caller guarantees no other thread still uses it (cshim/guard.h
+// for the iterators).
+//
 //export gf_waiter_free
 func gf_waiter_free(wh C.uintptr_t) {
 	waiter(wh).Close()
