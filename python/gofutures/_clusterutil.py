@@ -1,4 +1,5 @@
 """What DaskExecutor and RayExecutor share (no dask or ray imports here)."""
+import contextlib
 import math
 from concurrent.futures import _base
 
@@ -57,3 +58,21 @@ def check_open(executor):
         raise _base.BrokenExecutor(executor._broken)
     if executor._shutdown:
         raise RuntimeError("cannot schedule new futures after shutdown")
+
+
+@contextlib.contextmanager
+def admission(executor):
+    """submit's common prologue on a cluster executor: open (check_open),
+    a max_pending slot taken (take_slot), then the body runs under
+    executor._lock, open checked again there. The slot is given back if
+    the body raises (the task was not handed to the cluster)."""
+    check_open(executor)
+    take_slot(executor._slots, executor._max_pending, executor._pending_timeout)
+    try:
+        with executor._lock:
+            check_open(executor)
+            yield
+    except BaseException:
+        if executor._slots is not None:
+            executor._slots.release()
+        raise

@@ -34,7 +34,7 @@ except ImportError as e:   # the optional extra is not installed
                       "pip install 'gofutures[dask]' (Python 3.10+)") from e
 
 from . import _backpressure, _mapbuf
-from ._clusterutil import _Histogram, check_open, take_slot
+from ._clusterutil import _Histogram, admission
 from ._stats import Latency, PoolStats
 
 __all__ = ("DaskExecutor",)
@@ -130,30 +130,22 @@ class DaskExecutor(_base.Executor):
     # --- submission -------------------------------------------------------
 
     def submit(self, fn, /, *args, **kwargs):
-        check_open(self)
-        take_slot(self._slots, self._max_pending, self._pending_timeout)
-        try:
-            with self._lock:
-                check_open(self)
-                if self._client.status not in ("running", "newly-created"):
-                    self._broken = self._broken_message("the client is %s" % self._client.status)
-                    raise _base.BrokenExecutor(self._broken)
-                if kwargs:
-                    # Client.submit has keywords of its own (key, pure, workers,
-                    # retries, ...): fn's keywords travel inside a partial.
-                    fn, args = partial(fn, *args, **kwargs), ()
-                key = self._prefix + str(next(self._counter))
-                gf = self._Future()
-                # pure=False: every call runs (no deduplication by hashing args).
-                dfut = self._client.submit(fn, *args, key=key, pure=False)
-                task = self._tasks[key] = _Task(gf, dfut, time.monotonic())
-                self._submitted += 1
-                if len(self._tasks) > self._high_water:
-                    self._high_water = len(self._tasks)
-        except BaseException:
-            if self._slots is not None:
-                self._slots.release()
-            raise
+        with admission(self):
+            if self._client.status not in ("running", "newly-created"):
+                self._broken = self._broken_message("the client is %s" % self._client.status)
+                raise _base.BrokenExecutor(self._broken)
+            if kwargs:
+                # Client.submit has keywords of its own (key, pure, workers,
+                # retries, ...): fn's keywords travel inside a partial.
+                fn, args = partial(fn, *args, **kwargs), ()
+            key = self._prefix + str(next(self._counter))
+            gf = self._Future()
+            # pure=False: every call runs (no deduplication by hashing args).
+            dfut = self._client.submit(fn, *args, key=key, pure=False)
+            task = self._tasks[key] = _Task(gf, dfut, time.monotonic())
+            self._submitted += 1
+            if len(self._tasks) > self._high_water:
+                self._high_water = len(self._tasks)
         gf.add_done_callback(partial(_on_gf_done, self._ref, key))
         dfut.add_done_callback(self._on_dask_done)
         if self._task_timeout is not None:

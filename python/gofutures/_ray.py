@@ -25,7 +25,7 @@ except ImportError as e:
                       "(Python 3.10+)") from e
 
 from . import _backpressure, _mapbuf
-from ._clusterutil import _Histogram, check_open, take_slot
+from ._clusterutil import _Histogram, admission
 from ._stats import Latency, PoolStats
 
 __all__ = ("RayExecutor",)
@@ -136,29 +136,21 @@ class RayExecutor(_base.Executor):
         self._watchdog = None
 
     def submit(self, fn, /, *args, **kwargs):
-        check_open(self)
-        take_slot(self._slots, self._max_pending, self._pending_timeout)
-        try:
-            with self._lock:
-                check_open(self)
-                if not ray.is_initialized():
-                    # .remote() would quietly start a new local Ray instead.
-                    self._broken = "RayExecutor is broken: " + (_ray_gone() or "Ray is not initialized")
-                    raise _base.BrokenExecutor(self._broken)
-                ref = self._remote.remote(fn, args, kwargs)
-                gf = self._Future()
-                entry = self._pending[id(gf)] = [gf, ref, time.monotonic(), False]
-                self._submitted += 1
-                self._high_water = max(self._high_water, len(self._pending))
-                if self._watchdog is None:
-                    self._watchdog = threading.Thread(target=self._watch, daemon=True,
-                                                      name="gofutures-ray-watchdog")
-                    self._watchdog.start()
-                self._watch_cv.notify()
-        except BaseException:
-            if self._slots is not None:
-                self._slots.release()
-            raise
+        with admission(self):
+            if not ray.is_initialized():
+                # .remote() would quietly start a new local Ray instead.
+                self._broken = "RayExecutor is broken: " + (_ray_gone() or "Ray is not initialized")
+                raise _base.BrokenExecutor(self._broken)
+            ref = self._remote.remote(fn, args, kwargs)
+            gf = self._Future()
+            entry = self._pending[id(gf)] = [gf, ref, time.monotonic(), False]
+            self._submitted += 1
+            self._high_water = max(self._high_water, len(self._pending))
+            if self._watchdog is None:
+                self._watchdog = threading.Thread(target=self._watch, daemon=True,
+                                                  name="gofutures-ray-watchdog")
+                self._watchdog.start()
+            self._watch_cv.notify()
         gf.add_done_callback(self._on_gf_done)
         # Completed by Ray's own callback (its callback thread).
         ref.future().add_done_callback(partial(self._on_ray_done, entry))

@@ -4,8 +4,6 @@ import concurrent.futures as cf
 import logging
 import os
 import signal
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -16,8 +14,8 @@ import pytest
 import gofutures
 
 from cluster_fixtures import cluster, client  # noqa: F401 (fixtures)
+import cluster_checks as C
 import cluster_tasks as T
-from cluster_tasks import WORK, drain, outcome
 
 distributed = pytest.importorskip("distributed")
 
@@ -43,29 +41,16 @@ def until(pred, what, limit=30.0):
 
 
 def test_import_gofutures_does_not_import_dask():
-    code = "import sys, gofutures; gofutures.wait; assert 'dask' not in sys.modules and 'distributed' not in sys.modules; print('ok')"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.stdout.strip() == "ok", out.stderr
+    C.check_import_does_not_import("dask", "distributed")
 
 
 def test_differential_against_process_pool(client):
-    with cf.ProcessPoolExecutor(2) as ppe, gofutures.DaskExecutor(client) as dex:
-        ref = [outcome(ppe.submit(fn, *a)) for fn, a in WORK]
-        got = [outcome(dex.submit(fn, *a)) for fn, a in WORK]
-        assert got == ref
+    with gofutures.DaskExecutor(client) as dex:
+        C.check_against_process_pool(dex)
         f = dex.submit(T.fail, "value", 1)
         assert isinstance(f, gofutures.Future)
         # keywords of fn's own that Client.submit also has
         assert dex.submit(T.add, 1, y=2, key="K", pure="P").result() == (3, "K", "P")
-        for kw in ({}, {"chunksize": 3}, {"buffersize": 4}, {"chunksize": 2, "buffersize": 2}):
-            xs = list(range(20))
-            cs = kw.get("chunksize", 1)
-            assert list(dex.map(T.square, xs, **kw)) == list(ppe.map(T.square, xs, chunksize=cs)), kw
-            ref = drain(ppe.map(T.maybe_fail, xs, chunksize=cs))
-            got = drain(dex.map(T.maybe_fail, xs, **kw))
-            assert got == ref and got[-1] == (ValueError, (3,)), kw
-        with pytest.raises(ValueError):
-            dex.map(T.square, [1], chunksize=0)
 
 
 def test_map_timeout_is_the_stdlib_timeout(client):
@@ -176,36 +161,19 @@ def test_task_timeout(client):
 
 
 def test_wait_and_as_completed_mix_cluster_and_local_futures(client):
+    ev = uid()
     with gofutures.DaskExecutor(client) as dex, gofutures.ThreadPoolExecutor(2) as tpe:
-        fs = [dex.submit(T.square, i) for i in range(10)] + [tpe.submit(T.square, i) for i in range(10)]
-        done, not_done = gofutures.wait(fs, timeout=60)
-        assert len(done) == 20 and not not_done
-        assert sorted(f.result() for f in gofutures.as_completed(fs, timeout=60)) == sorted(2 * [i * i for i in range(10)])
-        assert len(cf.wait(fs, timeout=60).done) == 20
-        ev = uid()
-        slow = dex.submit(T.wait_event, ev)
-        fast = tpe.submit(T.square, 2)
-        done, not_done = gofutures.wait([slow, fast], return_when=gofutures.FIRST_COMPLETED, timeout=60)
-        assert done == {fast} and not_done == {slow}
-        distributed.Event(ev, client=client).set()
-        assert next(gofutures.as_completed([slow], timeout=60)) is slow
+        C.check_mixed_wait(dex, tpe, 10, lambda: dex.submit(T.wait_event, ev),
+                           lambda: distributed.Event(ev, client=client).set())
 
 
 SIGINT_CHILD = textwrap.dedent("""
     import sys, gofutures, cluster_tasks as T
+    from cluster_checks import block_until_interrupted
     from distributed import Event
     ex = gofutures.DaskExecutor(sys.argv[1])          # owns its client
     ev = sys.argv[2]
-    for how in ("result", "as_completed"):
-        f = ex.submit(T.wait_event, ev, 60)
-        try:
-            print("blocking", how, flush=True)
-            if how == "result":
-                f.result()
-            else:
-                next(gofutures.as_completed([f]))
-        except KeyboardInterrupt:
-            print("interrupted", how, flush=True)
+    block_until_interrupted(lambda: ex.submit(T.wait_event, ev, 60))
     Event(ev, client=ex.client).set()
     print("usable", ex.submit(T.square, 7).result(timeout=60), flush=True)
     ex.shutdown()
@@ -214,19 +182,7 @@ SIGINT_CHILD = textwrap.dedent("""
 
 def test_ctrl_c_interrupts_blocking_calls(cluster):
     cl, client = cluster
-    p = subprocess.Popen([sys.executable, "-c", SIGINT_CHILD, cl.scheduler_address, uid()],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        lines = []
-        for how in ("result", "as_completed"):
-            assert p.stdout.readline().split() == ["blocking", how]
-            p.send_signal(signal.SIGINT)
-            assert p.stdout.readline().split() == ["interrupted", how]
-        assert p.stdout.readline().split() == ["usable", "49"]
-        assert p.wait(60) == 0, p.stderr.read()
-    finally:
-        p.kill()
-        p.wait()
+    C.check_ctrl_c_interrupts(SIGINT_CHILD, cl.scheduler_address, uid())
     # The cluster is still usable from here too.
     with gofutures.DaskExecutor(client) as dex:
         assert dex.submit(T.square, 3).result(timeout=60) == 9

@@ -15,11 +15,12 @@ import pytest
 import gofutures
 
 from cluster_fixtures import HERE, RAY_INIT, ray_instance  # noqa: F401 (fixtures)
+import cluster_checks as C
 import cluster_tasks as T
 
 ray = pytest.importorskip("ray")
 
-from cluster_tasks import WORK, drain, outcome  # noqa: E402
+from cluster_tasks import outcome  # noqa: E402
 
 
 @ray.remote
@@ -132,27 +133,14 @@ def test_ray_listens_on_loopback_only(ray_instance):
 
 
 def test_import_gofutures_does_not_import_ray():
-    code = "import sys, gofutures; gofutures.wait; assert 'ray' not in sys.modules; print('ok')"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.stdout.strip() == "ok", out.stderr
+    C.check_import_does_not_import("ray")
 
 
 def test_differential_against_process_pool(ray_instance):
-    with cf.ProcessPoolExecutor(2) as ppe, gofutures.RayExecutor() as rex:
-        ref = [outcome(ppe.submit(fn, *a)) for fn, a in WORK]
-        got = [outcome(rex.submit(fn, *a)) for fn, a in WORK]
-        assert got == ref
+    with gofutures.RayExecutor() as rex:
+        C.check_against_process_pool(rex)
         assert isinstance(rex.submit(T.square, 2), gofutures.Future)
         assert rex.submit(T.add, 1, y=2, key="K").result(timeout=60) == (3, "K", None)
-        for kw in ({}, {"chunksize": 3}, {"buffersize": 4}, {"chunksize": 2, "buffersize": 2}):
-            cs = kw.get("chunksize", 1)
-            xs = list(range(20))
-            assert list(rex.map(T.square, xs, **kw)) == list(ppe.map(T.square, xs, chunksize=cs)), kw
-            ref = drain(ppe.map(T.maybe_fail, xs, chunksize=cs))
-            got = drain(rex.map(T.maybe_fail, xs, **kw))
-            assert got == ref and got[-1] == (ValueError, (3,)), kw
-        with pytest.raises(ValueError):
-            rex.map(T.square, [1], chunksize=0)
 
 
 def test_cancel_pending_future(ray_instance):
@@ -282,34 +270,16 @@ def test_idle_executor_is_freed_when_dropped(ray_instance):
 
 
 def test_mixed_wait(ray_instance):
+    gate = Gate.remote()
     with gofutures.RayExecutor() as rex, gofutures.ThreadPoolExecutor(2) as tpe:
-        fs = [rex.submit(T.square, i) for i in range(5)] + [tpe.submit(T.square, i) for i in range(5)]
-        assert len(gofutures.wait(fs, timeout=60).done) == 10
-        assert len(cf.wait(fs, timeout=60).done) == 10
-        assert sorted(f.result() for f in gofutures.as_completed(fs, timeout=60)) == sorted(2 * [i * i for i in range(5)])
-        gate = Gate.remote()
-        slow, fast = rex.submit(gated, gate), tpe.submit(T.square, 2)
-        done, not_done = gofutures.wait([slow, fast], return_when=gofutures.FIRST_COMPLETED, timeout=60)
-        assert done == {fast} and not_done == {slow}
-        gate.set.remote()
-        assert next(gofutures.as_completed([slow], timeout=60)) is slow
+        C.check_mixed_wait(rex, tpe, 5, lambda: rex.submit(gated, gate), lambda: gate.set.remote())
 
 
 SIGINT_CHILD = textwrap.dedent("""
     import sys, gofutures, cluster_tasks as T
+    from cluster_checks import block_until_interrupted
     ex = gofutures.RayExecutor(sys.argv[1], log_to_driver=False)   # joins the test's Ray
-    blocked = []
-    for how in ("result", "as_completed"):
-        f = ex.submit(T.sleep, 60)
-        blocked.append(f)
-        try:
-            print("blocking", how, flush=True)
-            if how == "result":
-                f.result()
-            else:
-                next(gofutures.as_completed([f]))
-        except KeyboardInterrupt:
-            print("interrupted", how, flush=True)
+    blocked = block_until_interrupted(lambda: ex.submit(T.sleep, 60))
     for f in blocked:
         f.cancel()
     print("usable", ex.submit(T.square, 7).result(timeout=60), flush=True)
@@ -318,18 +288,7 @@ SIGINT_CHILD = textwrap.dedent("""
 
 
 def test_ctrl_c_interrupts_blocking_calls(ray_instance):
-    p = subprocess.Popen([sys.executable, "-c", SIGINT_CHILD, ray_instance.address_info["gcs_address"]],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        for how in ("result", "as_completed"):
-            assert p.stdout.readline().split() == ["blocking", how]
-            p.send_signal(signal.SIGINT)
-            assert p.stdout.readline().split() == ["interrupted", how]
-        assert p.stdout.readline().split() == ["usable", "49"]
-        assert p.wait(60) == 0, p.stderr.read()
-    finally:
-        p.kill()
-        p.wait()
+    C.check_ctrl_c_interrupts(SIGINT_CHILD, ray_instance.address_info["gcs_address"])
     with gofutures.RayExecutor() as rex:   # Ray is still usable from here too
         assert rex.submit(T.square, 3).result(timeout=60) == 9
 
@@ -366,25 +325,22 @@ BROKEN_CHILD = textwrap.dedent("""
     f = rex.submit(T.sleep, 60)
     threading.Timer(0.5, ray.shutdown).start()
     check(rex, f)
+    def kill_under_it(process):
+        # A RayExecutor that started Ray, a task running; Ray's `process` killed.
+        rex = gofutures.RayExecutor(**RAY_INIT)
+        assert rex.submit(T.square, 2).result(timeout=60) == 4
+        f = rex.submit(T.sleep, 60)
+        procs = descendants()
+        (victim,) = [pid for pid, name in procs if name == process]
+        os.kill(victim, 9)
+        check(rex, f)
+        reap(procs)
+
     # 2. The GCS server killed under a RayExecutor that started Ray.
-    rex = gofutures.RayExecutor(**RAY_INIT)
-    assert rex.submit(T.square, 2).result(timeout=60) == 4
-    f = rex.submit(T.sleep, 60)
-    procs = descendants()
-    (gcs,) = [pid for pid, name in procs if name == "gcs_server"]
-    os.kill(gcs, 9)
-    check(rex, f)
-    reap(procs)
+    kill_under_it("gcs_server")
     # 3. The raylet killed (a task running: its worker outlives the raylet).
     ray.shutdown()
-    rex = gofutures.RayExecutor(**RAY_INIT)
-    assert rex.submit(T.square, 2).result(timeout=60) == 4
-    f = rex.submit(T.sleep, 60)
-    procs = descendants()
-    (raylet,) = [pid for pid, name in procs if name == "raylet"]
-    os.kill(raylet, 9)
-    check(rex, f)
-    reap(procs)
+    kill_under_it("raylet")
     print("done", flush=True)
 """)
 
