@@ -25,8 +25,10 @@ def cluster():
     # calls processing is what runs.
     with dask.config.set({"distributed.scheduler.allowed-failures": 0,
                           "distributed.scheduler.worker-saturation": 1.0}):
+        # Its HTTP server on a free loopback port: with dashboard_address=None it
+        # still takes 8787, which a second cluster (or anything else) then lacks.
         cl = LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                          dashboard_address=None, silence_logs=logging.CRITICAL)
+                          dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL)
         client = Client(cl, set_as_default=False)
         # Each worker's own client (what distributed.Event/Queue in a task
         # use) is made now, before any test: made while the scheduler

@@ -193,7 +193,7 @@ def test_scheduler_gone_breaks_the_executor():
     # closed under the executor.
     from distributed import Client, LocalCluster
     cl = LocalCluster(n_workers=1, processes=False, threads_per_worker=1, protocol="tcp",
-                      host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL)
+                      host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL)
     client = Client(cl, set_as_default=False)
     try:
         dex = gofutures.DaskExecutor(client)
