@@ -1,8 +1,10 @@
 """Shared fixtures: most tests are differential, run once on the stdlib's
 concurrent.futures and once on gofutures, comparing what users can see."""
 import concurrent.futures as cf
+import gc
 import os
 import re
+import time
 import types
 
 import pytest
@@ -65,3 +67,13 @@ def forked(child):
     finally:
         os.close(r)
 
+
+def collect_until_gone(ref, rounds=100, pause=0.0):
+    """gc.collect() until ref's object is gone, at most rounds times (pause
+    seconds apart, if given); the caller asserts ref() is None after."""
+    for _ in range(rounds):
+        gc.collect()
+        if ref() is None:
+            return
+        if pause:
+            time.sleep(pause)
