@@ -1,7 +1,10 @@
 """Shared fixtures: most tests are differential, run once on the stdlib's
 concurrent.futures and once on gofutures, comparing what users can see."""
 import concurrent.futures as cf
+import gc
+import os
 import re
+import time
 import types
 
 import pytest
@@ -41,3 +44,36 @@ def outcome(fn, *args, **kwargs):
         return ("ok", fn(*args, **kwargs))
     except BaseException as e:  # noqa: B902 - the point is to compare them all
         return ("raise", type(e).__name__, norm_repr(str(e)))
+
+
+def forked(child):
+    """Runs child() in a forked process, which exits with the code child()
+    returns (an int, 0 when it saw what it should; 1 if it raised) and also
+    writes that code on a pipe. Returns (the byte read from the pipe, the
+    child's exit code)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = int(child())
+        finally:
+            os.write(w, bytes([code]))
+            os._exit(code)   # never back into pytest in the child
+    os.close(w)
+    _, status = os.waitpid(pid, 0)
+    try:
+        return os.read(r, 1), os.waitstatus_to_exitcode(status)
+    finally:
+        os.close(r)
+
+
+def collect_until_gone(ref, rounds=100, pause=0.0):
+    """gc.collect() until ref's object is gone, at most rounds times (pause
+    seconds apart, if given); the caller asserts ref() is None after."""
+    for _ in range(rounds):
+        gc.collect()
+        if ref() is None:
+            return
+        if pause:
+            time.sleep(pause)

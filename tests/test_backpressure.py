@@ -14,6 +14,7 @@ import pytest
 
 import gofutures
 import proc_tasks as T
+from conftest import forked
 
 pytestmark = pytest.mark.timeout(120)
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -135,25 +136,19 @@ def test_a_call_that_fails_to_pickle_gives_its_slot_back():
 def test_a_child_forked_after_the_engine_loaded_still_gets_backpressure():
     with gofutures.ThreadPoolExecutor(1) as ex:   # the engine is loaded and running
         ex.submit(T.square, 1).result()
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:   # the child: the stdlib's pool stands in, gated in Python
+
+    def child():   # the stdlib's pool stands in, gated in Python
         code = 1
+        c = gofutures.ThreadPoolExecutor(1, max_pending=1, pending_timeout=0.2)
+        c.submit(time.sleep, 1.0)
         try:
-            c = gofutures.ThreadPoolExecutor(1, max_pending=1, pending_timeout=0.2)
-            c.submit(time.sleep, 1.0)
-            try:
-                c.submit(T.square, 2)
-            except cf.TimeoutError:
-                code = 0
-            c.shutdown(wait=True)
-        finally:
-            os.write(w, bytes([code]))
-            os._exit(code)
-    os.close(w)
-    _, status = os.waitpid(pid, 0)
-    assert os.read(r, 1) == b"\x00" and os.waitstatus_to_exitcode(status) == 0
-    os.close(r)
+            c.submit(T.square, 2)
+        except cf.TimeoutError:
+            code = 0
+        c.shutdown(wait=True)
+        return code
+    reported, exitcode = forked(child)
+    assert reported == b"\x00" and exitcode == 0
 
 
 def test_a_submit_waiting_for_room_fails_cleanly_when_the_pool_shuts_down(Pool):

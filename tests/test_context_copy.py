@@ -247,6 +247,15 @@ def submit_marked(ex, n, fn=read):
     return in_fresh_context(go)
 
 
+def held_pool_with_marked(n):
+    """A 1-worker copy pool held by occupy() with n submit_marked() tasks
+    queued behind: (ex, release, refs, fs). Nothing else keeps ex."""
+    ex = copy_pool(1)
+    _, release = occupy(ex)
+    refs, fs = submit_marked(ex, n)
+    return ex, release, refs, fs
+
+
 def alive(refs):
     gc.collect()
     return sum(r() is not None for r in refs)
@@ -271,9 +280,7 @@ def test_a_task_cancelled_before_it_ran_releases_its_context():
 
 
 def test_shutdown_cancel_futures_releases_the_contexts():
-    ex = copy_pool(1)
-    _, release = occupy(ex)
-    refs, fs = submit_marked(ex, 50)
+    ex, release, refs, fs = held_pool_with_marked(50)
     ex.shutdown(wait=False, cancel_futures=True)
     assert all(f.cancelled() for f in fs)
     assert alive(refs) == 0   # at once, while the worker still runs its task
@@ -315,9 +322,7 @@ def test_a_broken_pool_releases_the_queued_contexts():
 
 
 def test_an_executor_dropped_with_queued_tasks_releases_them():
-    ex = copy_pool(1)
-    _, release = occupy(ex)
-    refs, fs = submit_marked(ex, 20)
+    ex, release, refs, fs = held_pool_with_marked(20)
     threads = list(ex._threads)
     del ex       # the queue drains (the tasks run), then the workers exit
     release.set()

@@ -14,20 +14,19 @@ class LibFuture(cf.Future):
     _invoke_callbacks()."""
 
     def resolve(self, value):
-        with self._condition:
-            self._result = value
-            self._state = cf_base.FINISHED
-            for waiter in self._waiters:
-                waiter.add_result(self)
-            self._condition.notify_all()
-        self._invoke_callbacks()
+        self._finish("_result", value, "add_result")
 
     def fail(self, exc):
+        self._finish("_exception", exc, "add_exception")
+
+    def _finish(self, slot, value, tell):
+        # slot: _result or _exception; tell: the waiters' add_result or
+        # add_exception.
         with self._condition:
-            self._exception = exc
+            setattr(self, slot, value)
             self._state = cf_base.FINISHED
             for waiter in self._waiters:
-                waiter.add_exception(self)
+                getattr(waiter, tell)(self)
             self._condition.notify_all()
         self._invoke_callbacks()
 

@@ -8,7 +8,6 @@ message. On 3.9-3.13 its manager thread then waits for ever (those calls
 never finish); gofutures runs them there, as it does for a live executor.
 Run on both pools where the stdlib's behaviour can be waited for."""
 import concurrent.futures
-import gc
 import multiprocessing as mp
 import sys
 import weakref
@@ -16,6 +15,7 @@ import weakref
 import pytest
 
 import gofutures
+from conftest import collect_until_gone
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -58,10 +58,7 @@ def test_collected_pool_with_a_retiring_worker(pool, shutdown_first):
         ex.shutdown(wait=False)
     ref = weakref.ref(ex)
     del ex
-    for _ in range(100):
-        gc.collect()
-        if ref() is None:
-            break
+    collect_until_gone(ref)
     assert ref() is None
     gate.set()
     assert fs[0].result(timeout=60) == 0

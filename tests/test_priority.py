@@ -16,6 +16,7 @@ import gofutures
 
 import prio_tasks
 import proc_tasks
+from conftest import forked
 
 
 def stable_order(prios):
@@ -247,27 +248,18 @@ def test_process_pool_max_pending_gates_priority_submits():
 def test_a_child_forked_after_the_engine_loaded_checks_and_submits_in_fifo():
     """There the stdlib's pool stands in (_fork.py): the priority is checked
     the same way, and the call runs (in the stdlib's FIFO order)."""
-    import os
     with gofutures.ThreadPoolExecutor(1) as ex:   # the engine is loaded and running
         ex.submit(abs, 1).result()
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            with gofutures.ThreadPoolExecutor(1) as c:
-                ok = c.submit_with_priority(-1, abs, -3).result(timeout=30) == 3
-                for bad, exc in ((1.5, TypeError), (2 ** 63, OverflowError)):
-                    try:
-                        c.submit_with_priority(bad, abs, 1)
-                        ok = False
-                    except exc:
-                        pass
-            code = 0 if ok else 2
-        finally:
-            os.write(w, bytes([code]))
-            os._exit(code)
-    os.close(w)
-    _, status = os.waitpid(pid, 0)
-    assert os.read(r, 1) == b"\x00" and os.waitstatus_to_exitcode(status) == 0
-    os.close(r)
+
+    def child():
+        with gofutures.ThreadPoolExecutor(1) as c:
+            ok = c.submit_with_priority(-1, abs, -3).result(timeout=30) == 3
+            for bad, exc in ((1.5, TypeError), (2 ** 63, OverflowError)):
+                try:
+                    c.submit_with_priority(bad, abs, 1)
+                    ok = False
+                except exc:
+                    pass
+        return 0 if ok else 2
+    reported, exitcode = forked(child)
+    assert reported == b"\x00" and exitcode == 0

@@ -19,7 +19,7 @@ import pytest
 
 import gofutures
 import proc_tasks as T
-from conftest import outcome
+from conftest import collect_until_gone, outcome
 
 pytestmark = pytest.mark.timeout(120)
 py314 = pytest.mark.skipif(sys.version_info < (3, 14), reason="new in CPython 3.14")
@@ -268,7 +268,6 @@ def test_a_dropped_pool_fails_what_its_retired_worker_cannot_run(impl, tmp_path)
     # 3.14's gh-152967: the executor is garbage collected while its only
     # worker runs its last task (max_tasks_per_child=1); the queued calls can
     # never run, and fail with BrokenProcessPool instead of waiting for ever.
-    import gc
     import multiprocessing as mp
     import weakref
     import py314_tasks as P
@@ -280,11 +279,7 @@ def test_a_dropped_pool_fails_what_its_retired_worker_cannot_run(impl, tmp_path)
         time.sleep(0.01)
     ref = weakref.ref(ex)
     del ex
-    for _ in range(100):
-        gc.collect()
-        if ref() is None:
-            break
-        time.sleep(0.01)
+    collect_until_gone(ref, pause=0.01)
     assert ref() is None
     open(release, "w").close()
     assert futs[0].result(timeout=60) == 0

@@ -18,6 +18,8 @@ import pytest
 from _conc_scenarios import differential, observed, script
 
 pytestmark = pytest.mark.timeout(180)
+# What next() or close() gives while another next() runs.
+BUSY = ["raise", "ValueError", "generator already executing"]
 
 # A consumer blocks in next() over a pool future (blocked until release())
 # and a foreign future whose _waiters.append -- the last thing next() does
@@ -65,10 +67,8 @@ if __name__ == "__main__":
 @pytest.mark.parametrize("timeout", [None, 60])
 @pytest.mark.parametrize("consumer", ["main", "thread"])
 def test_close_and_next_while_next_waits(tmp_path, consumer, timeout, kind):
-    path = script(tmp_path, CLOSE_DURING_WAIT)
-    got = differential(path, consumer, json.dumps(timeout), kind)
-    busy = ["raise", "ValueError", "generator already executing"]
-    assert got["log"][:3] == [["close", busy], ["next", busy], ["close", busy]]
+    got = differential(script(tmp_path, CLOSE_DURING_WAIT), consumer, json.dumps(timeout), kind)
+    assert got["log"][:3] == [["close", BUSY], ["next", BUSY], ["close", BUSY]]
     assert got["yielded"] == [["ok", "foreign"], ["ok", "pool"]]
     assert got["last"] == ["raise", "StopIteration", ""]
 
@@ -119,10 +119,8 @@ if __name__ == "__main__":
 @pytest.mark.parametrize("where", ["same", "other"])
 @pytest.mark.parametrize("point", ["append", "remove", "close"])
 def test_next_and_close_from_inside_next(tmp_path, point, where):
-    path = script(tmp_path, REENTRANT)
-    got = differential(path, point, where)
-    busy = ["raise", "ValueError", "generator already executing"]
-    assert got["log"][:2] == [["next", busy], ["close", busy]]
+    got = differential(script(tmp_path, REENTRANT), point, where)
+    assert got["log"][:2] == [["next", BUSY], ["close", BUSY]]
     if point == "close":
         assert got["got"] == [["ok", "done"], ["ok", "None"], ["raise", "StopIteration", ""]]
     else:
@@ -207,8 +205,7 @@ if __name__ == "__main__":
 @pytest.mark.parametrize("timeout", [None, 60])
 @pytest.mark.parametrize("kind", ["thread", "process"])
 def test_many_threads_drive_one_iterator(tmp_path, kind, timeout, closing):
-    path = script(tmp_path, HAMMER)
-    got = differential(path, kind, json.dumps(timeout), closing)
+    got = differential(script(tmp_path, HAMMER), kind, json.dumps(timeout), closing)
     assert got == {"distinct": True, "complete": True, "closed": True, "unexpected": [],
                    "ends": [["raise", "StopIteration", ""]] * 4}
 
