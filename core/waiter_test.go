@@ -40,6 +40,40 @@ func newFutures(n int) []*Future {
 	return fs
 }
 
+// armedWaiter is an armed waiter of kind over n new futures, each
+// registered at its index.
+func armedWaiter(t *testing.T, kind WaitKind, n int) ([]*Future, *Waiter) {
+	t.Helper()
+	fs := newFutures(n)
+	w := NewWaiter(kind)
+	registerAll(t, w, fs)
+	w.Arm()
+	return fs, w
+}
+
+// goN runs body(0) .. body(n-1) on n goroutines; wait waits for them all.
+func goN(n int, body func(g int)) (wait func()) {
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for g := 0; g < n; g++ {
+		go func() {
+			defer wg.Done()
+			body(g)
+		}()
+	}
+	return wg.Wait
+}
+
+// striped runs body(i) for every i in [0, n) on g goroutines, goroutine k
+// taking k, k+g, k+2g, ...; wait waits for them all.
+func striped(n, g int, body func(i int)) (wait func()) {
+	return goN(g, func(k int) {
+		for i := k; i < n; i += g {
+			body(i)
+		}
+	})
+}
+
 // registerAll registers every future at its index and fails on already=true.
 func registerAll(t *testing.T, w *Waiter, fs []*Future) {
 	t.Helper()
@@ -228,10 +262,7 @@ func TestWaiterAllCompleted(t *testing.T) {
 	for _, c := range completions {
 		c := c
 		t.Run(c.name, func(t *testing.T) {
-			fs := newFutures(5)
-			w := NewWaiter(AllCompleted)
-			registerAll(t, w, fs)
-			w.Arm()
+			fs, w := armedWaiter(t, AllCompleted, 5)
 			order := []int{3, 0, 4, 1, 2}
 			for k, i := range order {
 				assertFired(t, w, false, fmt.Sprintf("%d/5 done", k))
@@ -286,9 +317,7 @@ func TestWaiterRegisterAlready(t *testing.T) {
 				if already && o != c.outcome {
 					t.Fatalf("Register outcome = %v, want %v", o, c.outcome)
 				}
-				f.mu.Lock()
-				nw := len(f.registrationsLocked())
-				f.mu.Unlock()
+				nw := registrations(f)
 				if already && nw != 0 {
 					t.Fatalf("already-completed future has %d registrations", nw)
 				}
@@ -398,10 +427,7 @@ func TestWaiterAllCompletedConcurrentRegistration(t *testing.T) {
 func TestWaiterTakeOrderAndRearm(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
 	const n = 50
-	fs := newFutures(n)
-	w := NewWaiter(AsCompleted)
-	registerAll(t, w, fs)
-	w.Arm()
+	fs, w := armedWaiter(t, AsCompleted, n)
 	perm := rng.Perm(n)
 	var want []int
 	for k, i := range perm {
@@ -523,10 +549,7 @@ func TestWaiterCloseSharedFuture(t *testing.T) {
 	}
 	ws[0].Close()
 	ws[3].Close()
-	f.mu.Lock()
-	n := len(f.registrationsLocked())
-	f.mu.Unlock()
-	if n != 3 {
+	if n := registrations(f); n != 3 {
 		t.Fatalf("%d registrations left, want 3", n)
 	}
 	f.Finish(false)
@@ -550,24 +573,12 @@ func TestWaiterCloseSharedFuture(t *testing.T) {
 func TestWaiterCloseConcurrent(t *testing.T) {
 	for round := 0; round < 20; round++ {
 		const n = 400
-		fs := newFutures(n)
-		w := NewWaiter(AsCompleted)
-		registerAll(t, w, fs)
-		w.Arm()
-		var wg sync.WaitGroup
-		for g := 0; g < 4; g++ {
-			wg.Add(1)
-			go func(g int) {
-				defer wg.Done()
-				for i := g; i < n; i += 4 {
-					fs[i].Finish(i%3 == 0)
-				}
-			}(g)
-		}
+		fs, w := armedWaiter(t, AsCompleted, n)
+		wait := striped(n, 4, func(i int) { fs[i].Finish(i%3 == 0) })
 		time.Sleep(time.Duration(round%5) * 100 * time.Microsecond)
 		w.Close()
 		after := w.Finished()
-		wg.Wait()
+		wait()
 		if got := w.Finished(); got != after {
 			t.Fatalf("round %d: %d notifications after Close returned", round, got-after)
 		}
@@ -578,14 +589,7 @@ func TestWaiterCloseConcurrent(t *testing.T) {
 			}
 			seen[i] = true
 		}
-		for i, f := range fs {
-			f.mu.Lock()
-			nw := len(f.registrationsLocked())
-			f.mu.Unlock()
-			if nw != 0 {
-				t.Fatalf("future %d still has %d registrations", i, nw)
-			}
-		}
+		assertNoRegistrations(t, fs)
 	}
 }
 
@@ -645,30 +649,23 @@ func TestWaiterAsCompletedConcurrent(t *testing.T) {
 
 			total := n + ext
 			perm := rand.New(rand.NewSource(3)).Perm(total)
-			var wg sync.WaitGroup
-			for g := 0; g < goroutines; g++ {
-				wg.Add(1)
-				go func(g int) {
-					defer wg.Done()
-					for k := g; k < total; k += goroutines {
-						i := perm[k]
-						if i >= n {
-							w.Notify(i, Outcome(i%3))
-							continue
-						}
-						switch i % 3 {
-						case 0:
-							fs[i].Finish(false)
-						case 1:
-							fs[i].SetRunningOrNotifyCancel()
-							fs[i].Finish(true)
-						case 2:
-							fs[i].Cancel()
-							fs[i].SetRunningOrNotifyCancel()
-						}
-					}
-				}(g)
-			}
+			wait := striped(total, goroutines, func(k int) {
+				i := perm[k]
+				if i >= n {
+					w.Notify(i, Outcome(i%3))
+					return
+				}
+				switch i % 3 {
+				case 0:
+					fs[i].Finish(false)
+				case 1:
+					fs[i].SetRunningOrNotifyCancel()
+					fs[i].Finish(true)
+				case 2:
+					fs[i].Cancel()
+					fs[i].SetRunningOrNotifyCancel()
+				}
+			})
 
 			seen := make([]int, total)
 			got := 0
@@ -691,7 +688,7 @@ func TestWaiterAsCompletedConcurrent(t *testing.T) {
 					got++
 				}
 			}
-			wg.Wait()
+			wait()
 			for i, c := range seen {
 				if c != 1 {
 					t.Fatalf("index %d reported %d times", i, c)
@@ -712,20 +709,8 @@ func TestWaiterAsCompletedConcurrent(t *testing.T) {
 func TestWaiterConcurrentKinds(t *testing.T) {
 	const n = 300
 	t.Run("all-completed", func(t *testing.T) {
-		fs := newFutures(n)
-		w := NewWaiter(AllCompleted)
-		registerAll(t, w, fs)
-		w.Arm()
-		var wg sync.WaitGroup
-		for g := 0; g < 6; g++ {
-			wg.Add(1)
-			go func(g int) {
-				defer wg.Done()
-				for i := g; i < n; i += 6 {
-					completions[i%3].complete(fs[i])
-				}
-			}(g)
-		}
+		fs, w := armedWaiter(t, AllCompleted, n)
+		wait := striped(n, 6, func(i int) { completions[i%3].complete(fs[i]) })
 		if !w.Wait(-1) {
 			t.Fatal("Wait(-1) returned false")
 		}
@@ -734,30 +719,19 @@ func TestWaiterConcurrentKinds(t *testing.T) {
 				t.Fatalf("fired while member %d is %v", i, f.State())
 			}
 		}
-		wg.Wait()
+		wait()
 		if got := w.Take(); len(got) != n {
 			t.Fatalf("Take returned %d indices, want %d", len(got), n)
 		}
 	})
 	t.Run("first-exception", func(t *testing.T) {
-		fs := newFutures(n)
-		w := NewWaiter(FirstException)
-		registerAll(t, w, fs)
-		w.Arm()
+		fs, w := armedWaiter(t, FirstException, n)
 		const bad = 137
-		var wg sync.WaitGroup
-		for g := 0; g < 6; g++ {
-			wg.Add(1)
-			go func(g int) {
-				defer wg.Done()
-				for i := g; i < n; i += 6 {
-					if i != bad {
-						fs[i].Finish(false)
-					}
-				}
-			}(g)
-		}
-		wg.Wait()
+		striped(n, 6, func(i int) {
+			if i != bad {
+				fs[i].Finish(false)
+			}
+		})()
 		assertFired(t, w, false, "all but one finished with results")
 		go fs[bad].Finish(true)
 		if !w.Wait(mustHappen) {
@@ -773,6 +747,27 @@ func (f *Future) registrationsLocked() []waiterRef {
 		rs = append(rs, f.w0)
 	}
 	return append(rs, f.waiters...)
+}
+
+// registrations counts the waiters registered on f.
+func registrations(f *Future) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.registrationsLocked())
+}
+
+// assertNoRegistrations fails if a future of fs (nil ones: none) still
+// holds a registration.
+func assertNoRegistrations(t *testing.T, fs []*Future) {
+	t.Helper()
+	for i, f := range fs {
+		if f == nil {
+			continue
+		}
+		if n := registrations(f); n != 0 {
+			t.Fatalf("future %d still has %d registrations", i, n)
+		}
+	}
 }
 
 // RegisterAll over a set some of whose members are done already, some
@@ -827,17 +822,7 @@ func TestRegisterAllReportsEveryMemberOnce(t *testing.T) {
 			}
 		}
 		w.Close()
-		for i, f := range fs {
-			if f == nil {
-				continue
-			}
-			f.mu.Lock()
-			nr := len(f.registrationsLocked())
-			f.mu.Unlock()
-			if nr != 0 {
-				t.Fatalf("member %d keeps %d registrations", i, nr)
-			}
-		}
+		assertNoRegistrations(t, fs)
 	}
 }
 
@@ -911,19 +896,13 @@ func TestWaiterConcurrentRepeatedNotify(t *testing.T) {
 	w := NewWaiter(AllCompleted)
 	w.AddExternal(n)
 	w.Arm()
-	var wg sync.WaitGroup
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := 0; r < 10; r++ {
-				for i := 0; i < n; i++ {
-					w.Notify(i, OutcomeResult)
-				}
+	goN(8, func(int) {
+		for r := 0; r < 10; r++ {
+			for i := 0; i < n; i++ {
+				w.Notify(i, OutcomeResult)
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})()
 	if !w.Wait(-1) {
 		t.Fatal("not fired")
 	}
