@@ -473,17 +473,27 @@ func assertResults(t *testing.T, want map[*Future]string) {
 	}
 }
 
+// hungPool is a one-worker pool (prefetch as given, kills faked: late, the
+// killed task's result still comes) whose fake worker pid runs hung first,
+// a task sleeping far past its 50 ms timeout.
+func hungPool(t *testing.T, prefetch int, late bool, pid int) (p *ProcPool, ev *events, hung *Future) {
+	t.Helper()
+	p = NewProcPool(1, 0, prefetch)
+	fakeKill(p, late)
+	ev = collect(t, p)
+	hung = NewFuture()
+	if spawn, _ := p.SubmitTimeout(hung, []byte("sleep:60000"), 50*time.Millisecond); spawn {
+		startFake(t, p, pid)
+	}
+	return p, ev, hung
+}
+
 // A timed task is prefetched like any other; when it runs past its timeout
 // its worker is killed, and the task queued behind it there (which never
 // started) runs on the replacement: it is neither lost nor failed.
 func TestProcPoolTimedTaskQueuedBehindIsRequeued(t *testing.T) {
-	p := NewProcPool(1, 0, 2)
-	fakeKill(p, false)
-	ev := collect(t, p)
-	hung, next, last := NewFuture(), NewFuture(), NewFuture()
-	if spawn, _ := p.SubmitTimeout(hung, []byte("sleep:60000"), 50*time.Millisecond); spawn {
-		startFake(t, p, 7001)
-	}
+	p, ev, hung := hungPool(t, 2, false, 7001)
+	next, last := NewFuture(), NewFuture()
 	p.Submit(next, []byte("next"))
 	p.Submit(last, []byte("last"))
 	p.mu.Lock()
@@ -536,13 +546,8 @@ func TestProcPoolTimedTaskClockStartsWhenItRuns(t *testing.T) {
 // not run a second time but fails alone (TagBroken); the one after it,
 // which cannot have started, still runs.
 func TestProcPoolTaskBehindALateTimeoutIsNotRunTwice(t *testing.T) {
-	p := NewProcPool(1, 0, 3)
-	fakeKill(p, true)
-	ev := collect(t, p)
-	hung, maybe, after := NewFuture(), NewFuture(), NewFuture()
-	if spawn, _ := p.SubmitTimeout(hung, []byte("sleep:60000"), 50*time.Millisecond); spawn {
-		startFake(t, p, 7201)
-	}
+	p, ev, hung := hungPool(t, 3, true, 7201)
+	maybe, after := NewFuture(), NewFuture()
 	p.Submit(maybe, []byte("maybe"))
 	p.Submit(after, []byte("after"))
 	p.Submit(NewFuture(), []byte("more")) // keeps the backlog that prefetches
