@@ -18,16 +18,37 @@ const (
 	mustNotYet = 50 * time.Millisecond
 )
 
-// received reports whether ch delivers within d.
+// received reports whether ch delivers within d. (time.After: the timer
+// is left to fire unstopped, harmless in a test.)
 func received[T any](ch <-chan T, d time.Duration) (T, bool) {
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
 	case v := <-ch:
 		return v, true
-	case <-t.C:
+	case <-time.After(d):
 		var zero T
 		return zero, false
+	}
+}
+
+// isClosed reports whether ch is closed (without blocking).
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// assertWaitsOut checks that wait(d) reports not done, and not before d.
+func assertWaitsOut(t *testing.T, wait func(time.Duration) bool, d time.Duration, what string) {
+	t.Helper()
+	start := time.Now()
+	if wait(d) {
+		t.Fatalf("%s: Wait(%v) = true", what, d)
+	}
+	if el := time.Since(start); el < d {
+		t.Fatalf("%s: Wait(%v) returned after %v, before its timeout", what, d, el)
 	}
 }
 
@@ -410,21 +431,15 @@ func TestFutureFinishRace(t *testing.T) {
 		w.Arm()
 		var wins atomic.Int32
 		var failedWinner atomic.Bool
-		var wg sync.WaitGroup
-		for g := 0; g < 8; g++ {
-			wg.Add(1)
-			go func(g int) {
-				defer wg.Done()
-				failed := g%2 == 1
-				if err := f.Finish(failed); err == nil {
-					wins.Add(1)
-					failedWinner.Store(failed)
-				} else if !errors.Is(err, ErrInvalidState) {
-					t.Errorf("Finish error = %v", err)
-				}
-			}(g)
-		}
-		wg.Wait()
+		goN(8, func(g int) {
+			failed := g%2 == 1
+			if err := f.Finish(failed); err == nil {
+				wins.Add(1)
+				failedWinner.Store(failed)
+			} else if !errors.Is(err, ErrInvalidState) {
+				t.Errorf("Finish error = %v", err)
+			}
+		})()
 		if n := wins.Load(); n != 1 {
 			t.Fatalf("%d concurrent Finish calls succeeded, want 1", n)
 		}
@@ -499,13 +514,7 @@ func TestFutureWaitZero(t *testing.T) {
 func TestFutureWaitTimeout(t *testing.T) {
 	f := NewFuture()
 	const d = 30 * time.Millisecond
-	start := time.Now()
-	if f.Wait(d) {
-		t.Fatal("Wait(30ms) on PENDING = true")
-	}
-	if el := time.Since(start); el < d {
-		t.Fatalf("Wait(30ms) returned after %v, before its timeout", el)
-	}
+	assertWaitsOut(t, f.Wait, d, "PENDING")
 	// A second timed wait reuses the done channel and times out again.
 	if f.Wait(time.Millisecond) {
 		t.Fatal("second Wait(1ms) on PENDING = true")
@@ -797,25 +806,15 @@ func TestFuturePayload(t *testing.T) {
 // Concurrent readers and writers on one future, for the race detector.
 func TestFutureConcurrentAccess(t *testing.T) {
 	f := NewFuture()
-	var wg sync.WaitGroup
 	stop := make(chan struct{})
-	for i := 0; i < 4; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				_ = f.State()
-				_ = f.Failed()
-				_ = f.TakeOwner()
-				f.Wait(0)
-			}
-		}()
-	}
+	wait := goN(4, func(int) {
+		for !isClosed(stop) {
+			_ = f.State()
+			_ = f.Failed()
+			_ = f.TakeOwner()
+			f.Wait(0)
+		}
+	})
 	f.AddListener(0)
 	f.SetRunningOrNotifyCancel()
 	f.FinishPayload(false, []byte("p"))
@@ -823,5 +822,5 @@ func TestFutureConcurrentAccess(t *testing.T) {
 		t.Fatal("not done")
 	}
 	close(stop)
-	wg.Wait()
+	wait()
 }

@@ -89,25 +89,19 @@ func TestTokenWorkersRunEverythingAndLeave(t *testing.T) {
 			}
 		}()
 	}
-	var subs sync.WaitGroup
-	for s := 0; s < 3; s++ {
-		subs.Add(1)
-		go func() {
-			defer subs.Done()
-			for i := 0; i < 2000; i++ {
-				if spawn, err := p.Submit(Task(1), nil); err != nil {
-					t.Error(err)
-					return
-				} else if spawn {
-					startWorker()
-				}
-				if i%100 == 0 {
-					time.Sleep(time.Millisecond) // let workers park now and then
-				}
+	goN(3, func(int) { // submitters
+		for i := 0; i < 2000; i++ {
+			if spawn, err := p.Submit(Task(1), nil); err != nil {
+				t.Error(err)
+				return
+			} else if spawn {
+				startWorker()
 			}
-		}()
-	}
-	subs.Wait()
+			if i%100 == 0 {
+				time.Sleep(time.Millisecond) // let workers park now and then
+			}
+		}
+	})()
 	p.Shutdown(false)
 	running.Wait()
 	if got := ran.Load(); got != 6000 {

@@ -243,15 +243,23 @@ func TestProcPoolDispatchesByPriority(t *testing.T) {
 	}
 }
 
-// A task of another priority submitted behind default ones that were
-// started ahead jumps the rest of the FIFO but not those.
-func TestProcPoolPriorityKeepsStartedAhead(t *testing.T) {
-	p := NewProcPool(1, 0, 1)
-	ev := collect(t, p)
-	hold := make(chan struct{})
+// heldPool is a one-worker pool (events collected) whose worker, pid 1,
+// holds its first task until hold is closed.
+func heldPool(t *testing.T) (p *ProcPool, ev *events, hold chan struct{}) {
+	t.Helper()
+	p = NewProcPool(1, 0, 1)
+	ev = collect(t, p)
+	hold = make(chan struct{})
 	if spawn, _ := p.Submit(NewFuture(), []byte("b")); spawn {
 		startFakeHeld(t, p, 1, hold)
 	}
+	return p, ev, hold
+}
+
+// A task of another priority submitted behind default ones that were
+// started ahead jumps the rest of the FIFO but not those.
+func TestProcPoolPriorityKeepsStartedAhead(t *testing.T) {
+	p, ev, hold := heldPool(t)
 	var fs []*Future
 	for i := 0; i < 4; i++ {
 		f := NewFuture()
@@ -284,12 +292,7 @@ func TestProcPoolPriorityKeepsStartedAhead(t *testing.T) {
 // fails them.
 func TestProcPoolShutdownAndBreakReachPriorityTasks(t *testing.T) {
 	for _, brk := range []bool{false, true} {
-		p := NewProcPool(1, 0, 1)
-		ev := collect(t, p)
-		hold := make(chan struct{})
-		if spawn, _ := p.Submit(NewFuture(), []byte("b")); spawn {
-			startFakeHeld(t, p, 1, hold)
-		}
+		p, ev, hold := heldPool(t)
 		var fs []*Future
 		for i := 0; i < 6; i++ {
 			f := NewFuture()

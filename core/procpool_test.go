@@ -231,6 +231,44 @@ func waitDone(t *testing.T, fs ...*Future) {
 	}
 }
 
+// submitEach submits n tasks, task i's payload the byte i, starting a fake
+// worker (pid 1) whenever the pool asks for one.
+func submitEach(t *testing.T, p *ProcPool, n int) []*Future {
+	t.Helper()
+	var fs []*Future
+	for i := 0; i < n; i++ {
+		f := NewFuture()
+		if spawn, _ := p.Submit(f, []byte{byte(i)}); spawn {
+			startFake(t, p, 1)
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+// assertPayload checks f's failed flag and payload.
+func assertPayload(t *testing.T, f *Future, failed bool, want, what string) {
+	t.Helper()
+	if pl := f.TakePayload(); f.Failed() != failed || string(pl) != want {
+		t.Fatalf("%sfailed=%v payload=%q", what, f.Failed(), pl)
+	}
+}
+
+// assertBrokenDone checks that a broken pool with no worker left is done,
+// waits for its events to end and checks how many of each kind came.
+func assertBrokenDone(t *testing.T, p *ProcPool, ev *events, want map[int]int) {
+	t.Helper()
+	if !p.WaitDone(10 * time.Second) {
+		t.Fatal("a broken pool with no worker left is not done")
+	}
+	<-ev.done
+	for kind, n := range want {
+		if ev.count(kind) != n {
+			t.Fatalf("events: %+v", ev.seen)
+		}
+	}
+}
+
 func TestProcPoolRunsTasksAndShutsDown(t *testing.T) {
 	p := NewProcPool(2, 0, 1)
 	ev := collect(t, p)
@@ -299,20 +337,12 @@ func TestProcPoolWorkerDeathBreaksEverything(t *testing.T) {
 	waitDone(t, fs...)
 	for _, f := range fs {
 		// The cause is the Python side's answer to EvExited.
-		if pl := f.TakePayload(); !f.Failed() || string(pl) != "BProcess 1 ended\n" {
-			t.Fatalf("failed=%v payload=%q", f.Failed(), pl)
-		}
+		assertPayload(t, f, true, "BProcess 1 ended\n", "")
 	}
 	if _, err := p.Submit(NewFuture(), nil); err != ErrProcBroken {
 		t.Fatalf("submit on a broken pool: %v", err)
 	}
-	if !p.WaitDone(10 * time.Second) {
-		t.Fatal("a broken pool with no worker left is not done")
-	}
-	<-ev.done
-	if ev.count(EvBroken) != 1 || ev.count(EvReap) != 1 {
-		t.Fatalf("events: %+v", ev.seen)
-	}
+	assertBrokenDone(t, p, ev, map[int]int{EvBroken: 1, EvReap: 1})
 }
 
 // With no answer to EvExited in time, the pool breaks all the same, with
@@ -341,43 +371,19 @@ func TestProcPoolWorkerDeathWithoutAnExitCause(t *testing.T) {
 func TestProcPoolRefusedReplacementBreaksWithItsMessage(t *testing.T) {
 	p := NewProcPool(1, 1, 1)
 	ev := collectWith(t, p, &events{refuse: true})
-	var fs []*Future
-	for i := 0; i < 3; i++ {
-		f := NewFuture()
-		if spawn, _ := p.Submit(f, []byte{byte(i)}); spawn {
-			startFake(t, p, 1)
-		}
-		fs = append(fs, f)
-	}
+	fs := submitEach(t, p, 3)
 	waitDone(t, fs...)
-	if pl := fs[0].TakePayload(); fs[0].Failed() || string(pl) != "R\x00" {
-		t.Fatalf("first: failed=%v payload=%q", fs[0].Failed(), pl)
-	}
+	assertPayload(t, fs[0], false, "R\x00", "first: ")
 	for i, f := range fs[1:] {
-		if pl := f.TakePayload(); !f.Failed() || string(pl) != "Mgone\x00" {
-			t.Fatalf("future %d: failed=%v payload=%q", i+1, f.Failed(), pl)
-		}
+		assertPayload(t, f, true, "Mgone\x00", fmt.Sprintf("future %d: ", i+1))
 	}
-	if !p.WaitDone(10 * time.Second) {
-		t.Fatal("a broken pool with no worker left is not done")
-	}
-	<-ev.done
-	if ev.count(EvBroken) != 1 || ev.count(EvExited) != 0 {
-		t.Fatalf("events: %+v", ev.seen)
-	}
+	assertBrokenDone(t, p, ev, map[int]int{EvBroken: 1, EvExited: 0})
 }
 
 func TestProcPoolMaxTasksReplacesWorkers(t *testing.T) {
 	p := NewProcPool(1, 2, 1)
 	ev := collect(t, p)
-	var fs []*Future
-	for i := 0; i < 7; i++ {
-		f := NewFuture()
-		if spawn, _ := p.Submit(f, []byte{byte(i)}); spawn {
-			startFake(t, p, 1)
-		}
-		fs = append(fs, f)
-	}
+	fs := submitEach(t, p, 7)
 	waitDone(t, fs...)
 	for i, f := range fs {
 		if f.Failed() {
@@ -467,17 +473,27 @@ func assertResults(t *testing.T, want map[*Future]string) {
 	}
 }
 
+// hungPool is a one-worker pool (prefetch as given, kills faked: late, the
+// killed task's result still comes) whose fake worker pid runs hung first,
+// a task sleeping far past its 50 ms timeout.
+func hungPool(t *testing.T, prefetch int, late bool, pid int) (p *ProcPool, ev *events, hung *Future) {
+	t.Helper()
+	p = NewProcPool(1, 0, prefetch)
+	fakeKill(p, late)
+	ev = collect(t, p)
+	hung = NewFuture()
+	if spawn, _ := p.SubmitTimeout(hung, []byte("sleep:60000"), 50*time.Millisecond); spawn {
+		startFake(t, p, pid)
+	}
+	return p, ev, hung
+}
+
 // A timed task is prefetched like any other; when it runs past its timeout
 // its worker is killed, and the task queued behind it there (which never
 // started) runs on the replacement: it is neither lost nor failed.
 func TestProcPoolTimedTaskQueuedBehindIsRequeued(t *testing.T) {
-	p := NewProcPool(1, 0, 2)
-	fakeKill(p, false)
-	ev := collect(t, p)
-	hung, next, last := NewFuture(), NewFuture(), NewFuture()
-	if spawn, _ := p.SubmitTimeout(hung, []byte("sleep:60000"), 50*time.Millisecond); spawn {
-		startFake(t, p, 7001)
-	}
+	p, ev, hung := hungPool(t, 2, false, 7001)
+	next, last := NewFuture(), NewFuture()
 	p.Submit(next, []byte("next"))
 	p.Submit(last, []byte("last"))
 	p.mu.Lock()
@@ -530,13 +546,8 @@ func TestProcPoolTimedTaskClockStartsWhenItRuns(t *testing.T) {
 // not run a second time but fails alone (TagBroken); the one after it,
 // which cannot have started, still runs.
 func TestProcPoolTaskBehindALateTimeoutIsNotRunTwice(t *testing.T) {
-	p := NewProcPool(1, 0, 3)
-	fakeKill(p, true)
-	ev := collect(t, p)
-	hung, maybe, after := NewFuture(), NewFuture(), NewFuture()
-	if spawn, _ := p.SubmitTimeout(hung, []byte("sleep:60000"), 50*time.Millisecond); spawn {
-		startFake(t, p, 7201)
-	}
+	p, ev, hung := hungPool(t, 3, true, 7201)
+	maybe, after := NewFuture(), NewFuture()
 	p.Submit(maybe, []byte("maybe"))
 	p.Submit(after, []byte("after"))
 	p.Submit(NewFuture(), []byte("more")) // keeps the backlog that prefetches

@@ -40,6 +40,40 @@ func newFutures(n int) []*Future {
 	return fs
 }
 
+// armedWaiter is an armed waiter of kind over n new futures, each
+// registered at its index.
+func armedWaiter(t *testing.T, kind WaitKind, n int) ([]*Future, *Waiter) {
+	t.Helper()
+	fs := newFutures(n)
+	w := NewWaiter(kind)
+	registerAll(t, w, fs)
+	w.Arm()
+	return fs, w
+}
+
+// goN runs body(0) .. body(n-1) on n goroutines; wait waits for them all.
+func goN(n int, body func(g int)) (wait func()) {
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for g := 0; g < n; g++ {
+		go func() {
+			defer wg.Done()
+			body(g)
+		}()
+	}
+	return wg.Wait
+}
+
+// striped runs body(i) for every i in [0, n) on g goroutines, goroutine k
+// taking k, k+g, k+2g, ...; wait waits for them all.
+func striped(n, g int, body func(i int)) (wait func()) {
+	return goN(g, func(k int) {
+		for i := k; i < n; i += g {
+			body(i)
+		}
+	})
+}
+
 // registerAll registers every future at its index and fails on already=true.
 func registerAll(t *testing.T, w *Waiter, fs []*Future) {
 	t.Helper()
@@ -79,111 +113,156 @@ var completions = []struct {
 	{"cancelled", func(f *Future) { f.Cancel(); f.SetRunningOrNotifyCancel() }, OutcomeCancelled},
 }
 
+// A waiterScript runs its steps in order on one new waiter of its kind over
+// n new futures (fs); a step acts on the waiter or its members, or checks.
+type waiterScript struct {
+	name  string
+	kind  WaitKind
+	n     int
+	steps []wstep
+}
+
+type wstep func(t *testing.T, w *Waiter, fs []*Future)
+
+func (s waiterScript) run(t *testing.T) {
+	t.Helper()
+	fs := newFutures(s.n)
+	w := NewWaiter(s.kind)
+	for _, step := range s.steps {
+		step(t, w, fs)
+	}
+}
+
+// runScripts runs each script as a subtest named after it.
+func runScripts(t *testing.T, scripts ...waiterScript) {
+	for _, s := range scripts {
+		t.Run(s.name, s.run)
+	}
+}
+
+// Steps on the members: fs[i] is completed, cancelled or started.
+func on(i int, do func(f *Future)) wstep {
+	return func(_ *testing.T, _ *Waiter, fs []*Future) { do(fs[i]) }
+}
+func result(i int) wstep     { return on(i, func(f *Future) { f.Finish(false) }) }
+func exception(i int) wstep  { return on(i, func(f *Future) { f.Finish(true) }) }
+func cancel(i int) wstep     { return on(i, func(f *Future) { f.Cancel() }) }
+func setRunning(i int) wstep { return on(i, func(f *Future) { f.SetRunningOrNotifyCancel() }) }
+
+// Steps on the waiter.
+var (
+	arm    wstep = func(_ *testing.T, w *Waiter, _ []*Future) { w.Arm() }
+	regAll wstep = func(t *testing.T, w *Waiter, fs []*Future) { registerAll(t, w, fs) }
+)
+
+// regFirst registers fs[:k] (each must be live).
+func regFirst(k int) wstep {
+	return func(t *testing.T, w *Waiter, fs []*Future) { registerAll(t, w, fs[:k]) }
+}
+
+// register registers fs[i] at i, whatever it answers.
+func register(i int) wstep {
+	return func(_ *testing.T, w *Waiter, fs []*Future) { w.Register(fs[i], i) }
+}
+
+// registerDone registers fs[i], which must answer already with outcome o.
+func registerDone(i int, o Outcome) wstep {
+	return func(t *testing.T, w *Waiter, fs []*Future) {
+		t.Helper()
+		if already, got := w.Register(fs[i], i); !already || got != o {
+			t.Fatalf("Register of finished = %v, %v", already, got)
+		}
+	}
+}
+
+func external(n int) wstep {
+	return func(_ *testing.T, w *Waiter, _ []*Future) { w.AddExternal(n) }
+}
+
+func notify(i int, o Outcome) wstep {
+	return func(_ *testing.T, w *Waiter, _ []*Future) { w.Notify(i, o) }
+}
+
+// Checks.
+func fired(want bool, what string) wstep {
+	return func(t *testing.T, w *Waiter, _ []*Future) { t.Helper(); assertFired(t, w, want, what) }
+}
+
+func took(want ...int) wstep {
+	return func(t *testing.T, w *Waiter, _ []*Future) { t.Helper(); assertTake(t, w, want...) }
+}
+
+func finished(want int, what string) wstep {
+	return func(t *testing.T, w *Waiter, _ []*Future) {
+		t.Helper()
+		if got := w.Finished(); got != want {
+			t.Fatalf("%s: Finished() = %d, want %d", what, got, want)
+		}
+	}
+}
+
+// notFiredWithin checks that a timed Wait(d) does not fire.
+func notFiredWithin(d time.Duration, msg string) wstep {
+	return func(t *testing.T, w *Waiter, _ []*Future) {
+		t.Helper()
+		if w.Wait(d) {
+			t.Fatal(msg)
+		}
+	}
+}
+
 func TestWaiterAsCompleted(t *testing.T) {
-	fs := newFutures(4)
-	w := NewWaiter(AsCompleted)
-	registerAll(t, w, fs)
-	w.Arm()
-	assertFired(t, w, false, "after Arm, nothing completed")
-	if w.Wait(mustNotYet / 5) {
-		t.Fatal("timed Wait fired with nothing completed")
-	}
+	waiterScript{kind: AsCompleted, n: 4, steps: []wstep{
+		regAll, arm, fired(false, "after Arm, nothing completed"),
+		notFiredWithin(mustNotYet/5, "timed Wait fired with nothing completed"),
 
-	fs[2].Finish(false)
-	assertFired(t, w, true, "after one result")
-	if w.Finished() != 1 {
-		t.Fatalf("Finished() = %d, want 1", w.Finished())
-	}
-	assertTake(t, w, 2)
-	assertFired(t, w, false, "after Take (re-armed)")
-	if w.Finished() != 0 {
-		t.Fatalf("Finished() after Take = %d", w.Finished())
-	}
+		result(2), fired(true, "after one result"), finished(1, "after one result"),
+		took(2), fired(false, "after Take (re-armed)"), finished(0, "after Take"),
 
-	fs[0].Finish(true)
-	fs[3].Cancel()
-	assertFired(t, w, true, "after an exception")
-	fs[3].SetRunningOrNotifyCancel()
-	fs[1].SetRunningOrNotifyCancel()
-	fs[1].Finish(false)
-	if w.Finished() != 3 {
-		t.Fatalf("Finished() = %d, want 3", w.Finished())
-	}
-	assertTake(t, w, 0, 3, 1)
-	assertFired(t, w, false, "after second Take")
-	assertTake(t, w) // nothing new
+		exception(0), cancel(3), fired(true, "after an exception"),
+		setRunning(3), setRunning(1), result(1), finished(3, "after three more"),
+		took(0, 3, 1), fired(false, "after second Take"),
+		took(), // nothing new
+	}}.run(t)
 }
 
 func TestWaiterFirstCompleted(t *testing.T) {
 	for _, c := range completions {
-		c := c
-		t.Run(c.name, func(t *testing.T) {
-			fs := newFutures(3)
-			w := NewWaiter(FirstCompleted)
-			registerAll(t, w, fs)
-			w.Arm()
-			assertFired(t, w, false, "after Arm")
-			fs[1].SetRunningOrNotifyCancel()
-			assertFired(t, w, false, "after a member started running")
-			fs[0].Cancel()
-			assertFired(t, w, false, "after a member was cancelled but not notified")
-			c.complete(fs[2])
-			assertFired(t, w, true, "after a member completed with "+c.name)
-			assertTake(t, w, 2)
-		})
+		runScripts(t, waiterScript{c.name, FirstCompleted, 3, []wstep{
+			regAll, arm, fired(false, "after Arm"),
+			setRunning(1), fired(false, "after a member started running"),
+			cancel(0), fired(false, "after a member was cancelled but not notified"),
+			on(2, c.complete), fired(true, "after a member completed with "+c.name),
+			took(2),
+		}})
 	}
 }
 
 func TestWaiterFirstException(t *testing.T) {
-	t.Run("exception fires at once", func(t *testing.T) {
-		fs := newFutures(4)
-		w := NewWaiter(FirstException)
-		registerAll(t, w, fs)
-		w.Arm()
-		fs[0].Finish(false)
-		assertFired(t, w, false, "after a result")
-		fs[1].Cancel()
-		fs[1].SetRunningOrNotifyCancel()
-		assertFired(t, w, false, "after a cancellation")
-		fs[3].Finish(true)
-		assertFired(t, w, true, "after an exception")
-		assertTake(t, w, 0, 1, 3)
-	})
-	t.Run("fires when all complete without exception", func(t *testing.T) {
-		fs := newFutures(3)
-		w := NewWaiter(FirstException)
-		registerAll(t, w, fs)
-		w.Arm()
-		fs[2].Finish(false)
-		assertFired(t, w, false, "1/3 done")
-		fs[0].Cancel()
-		fs[0].SetRunningOrNotifyCancel()
-		assertFired(t, w, false, "2/3 done")
-		fs[1].Finish(false)
-		assertFired(t, w, true, "3/3 done")
-		assertTake(t, w, 2, 0, 1)
-	})
-	t.Run("exception before Arm fires", func(t *testing.T) {
-		fs := newFutures(3)
-		w := NewWaiter(FirstException)
-		registerAll(t, w, fs[:2])
-		fs[1].Finish(true)
-		assertFired(t, w, true, "exception during registration")
-		w.Register(fs[2], 2)
-		w.Arm()
-		assertFired(t, w, true, "after Arm")
-		assertTake(t, w, 1)
-	})
+	runScripts(t, waiterScript{"exception fires at once", FirstException, 4, []wstep{
+		regAll, arm,
+		result(0), fired(false, "after a result"),
+		cancel(1), setRunning(1), fired(false, "after a cancellation"),
+		exception(3), fired(true, "after an exception"),
+		took(0, 1, 3),
+	}}, waiterScript{"fires when all complete without exception", FirstException, 3, []wstep{
+		regAll, arm,
+		result(2), fired(false, "1/3 done"),
+		cancel(0), setRunning(0), fired(false, "2/3 done"),
+		result(1), fired(true, "3/3 done"),
+		took(2, 0, 1),
+	}}, waiterScript{"exception before Arm fires", FirstException, 3, []wstep{
+		regFirst(2), exception(1), fired(true, "exception during registration"),
+		register(2), arm, fired(true, "after Arm"),
+		took(1),
+	}})
 }
 
 func TestWaiterAllCompleted(t *testing.T) {
 	for _, c := range completions {
 		c := c
 		t.Run(c.name, func(t *testing.T) {
-			fs := newFutures(5)
-			w := NewWaiter(AllCompleted)
-			registerAll(t, w, fs)
-			w.Arm()
+			fs, w := armedWaiter(t, AllCompleted, 5)
 			order := []int{3, 0, 4, 1, 2}
 			for k, i := range order {
 				assertFired(t, w, false, fmt.Sprintf("%d/5 done", k))
@@ -238,9 +317,7 @@ func TestWaiterRegisterAlready(t *testing.T) {
 				if already && o != c.outcome {
 					t.Fatalf("Register outcome = %v, want %v", o, c.outcome)
 				}
-				f.mu.Lock()
-				nw := len(f.registrationsLocked())
-				f.mu.Unlock()
+				nw := registrations(f)
 				if already && nw != 0 {
 					t.Fatalf("already-completed future has %d registrations", nw)
 				}
@@ -277,41 +354,23 @@ func TestWaiterArmEmpty(t *testing.T) {
 // way, even when every member registered so far has completed.
 func TestWaiterAllCompletedArmSemantics(t *testing.T) {
 	for _, kind := range []WaitKind{AllCompleted, FirstException} {
-		t.Run(fmt.Sprintf("kind%d", kind), func(t *testing.T) {
-			fs := newFutures(3)
-			w := NewWaiter(kind)
-			w.Register(fs[0], 0)
-			fs[0].Finish(false) // completes mid-registration
-			assertFired(t, w, false, "all registered members done, not armed")
-			w.Register(fs[1], 1)
-			fs[1].Finish(false)
-			assertFired(t, w, false, "all registered members done, not armed")
+		runScripts(t, waiterScript{fmt.Sprintf("kind%d", kind), kind, 3, []wstep{
+			register(0), result(0), // completes mid-registration
+			fired(false, "all registered members done, not armed"),
+			register(1), result(1), fired(false, "all registered members done, not armed"),
 			// fs[2] completes before being registered.
-			fs[2].Finish(false)
-			if already, o := w.Register(fs[2], 2); !already || o != OutcomeResult {
-				t.Fatalf("Register of finished = %v, %v", already, o)
-			}
-			assertFired(t, w, false, "before Arm")
-			if w.Wait(mustNotYet / 5) {
-				t.Fatal("timed Wait fired before Arm")
-			}
-			w.Arm()
-			assertFired(t, w, true, "all members done at Arm")
-			assertTake(t, w, 0, 1)
-		})
+			result(2), registerDone(2, OutcomeResult), fired(false, "before Arm"),
+			notFiredWithin(mustNotYet/5, "timed Wait fired before Arm"),
+			arm, fired(true, "all members done at Arm"),
+			took(0, 1),
+		}})
 	}
 
-	t.Run("arm with members still pending", func(t *testing.T) {
-		fs := newFutures(3)
-		w := NewWaiter(AllCompleted)
-		registerAll(t, w, fs)
-		fs[0].Finish(false)
-		fs[1].Finish(true)
-		w.Arm()
-		assertFired(t, w, false, "armed with one member pending")
-		fs[2].Finish(false)
-		assertFired(t, w, true, "last member done")
-	})
+	runScripts(t, waiterScript{"arm with members still pending", AllCompleted, 3, []wstep{
+		regAll, result(0), exception(1),
+		arm, fired(false, "armed with one member pending"),
+		result(2), fired(true, "last member done"),
+	}})
 }
 
 // Registration racing with completion: the waiter never fires before Arm,
@@ -368,10 +427,7 @@ func TestWaiterAllCompletedConcurrentRegistration(t *testing.T) {
 func TestWaiterTakeOrderAndRearm(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
 	const n = 50
-	fs := newFutures(n)
-	w := NewWaiter(AsCompleted)
-	registerAll(t, w, fs)
-	w.Arm()
+	fs, w := armedWaiter(t, AsCompleted, n)
 	perm := rng.Perm(n)
 	var want []int
 	for k, i := range perm {
@@ -398,14 +454,7 @@ func TestWaiterWaitTimeouts(t *testing.T) {
 	if w.Wait(0) {
 		t.Fatal("Wait(0) fired")
 	}
-	const d = 30 * time.Millisecond
-	start := time.Now()
-	if w.Wait(d) {
-		t.Fatal("Wait(30ms) fired")
-	}
-	if el := time.Since(start); el < d {
-		t.Fatalf("Wait(30ms) returned after %v", el)
-	}
+	assertWaitsOut(t, w.Wait, 30*time.Millisecond, "FirstCompleted, nothing done")
 
 	for _, timeout := range []time.Duration{-1, mustHappen} {
 		f := NewFuture()
@@ -493,10 +542,7 @@ func TestWaiterCloseSharedFuture(t *testing.T) {
 	}
 	ws[0].Close()
 	ws[3].Close()
-	f.mu.Lock()
-	n := len(f.registrationsLocked())
-	f.mu.Unlock()
-	if n != 3 {
+	if n := registrations(f); n != 3 {
 		t.Fatalf("%d registrations left, want 3", n)
 	}
 	f.Finish(false)
@@ -520,24 +566,12 @@ func TestWaiterCloseSharedFuture(t *testing.T) {
 func TestWaiterCloseConcurrent(t *testing.T) {
 	for round := 0; round < 20; round++ {
 		const n = 400
-		fs := newFutures(n)
-		w := NewWaiter(AsCompleted)
-		registerAll(t, w, fs)
-		w.Arm()
-		var wg sync.WaitGroup
-		for g := 0; g < 4; g++ {
-			wg.Add(1)
-			go func(g int) {
-				defer wg.Done()
-				for i := g; i < n; i += 4 {
-					fs[i].Finish(i%3 == 0)
-				}
-			}(g)
-		}
+		fs, w := armedWaiter(t, AsCompleted, n)
+		wait := striped(n, 4, func(i int) { fs[i].Finish(i%3 == 0) })
 		time.Sleep(time.Duration(round%5) * 100 * time.Microsecond)
 		w.Close()
 		after := w.Finished()
-		wg.Wait()
+		wait()
 		if got := w.Finished(); got != after {
 			t.Fatalf("round %d: %d notifications after Close returned", round, got-after)
 		}
@@ -548,79 +582,35 @@ func TestWaiterCloseConcurrent(t *testing.T) {
 			}
 			seen[i] = true
 		}
-		for i, f := range fs {
-			f.mu.Lock()
-			nw := len(f.registrationsLocked())
-			f.mu.Unlock()
-			if nw != 0 {
-				t.Fatalf("future %d still has %d registrations", i, nw)
-			}
-		}
+		assertNoRegistrations(t, fs)
 	}
 }
 
 func TestWaiterExternal(t *testing.T) {
-	t.Run("all-completed", func(t *testing.T) {
-		f := NewFuture()
-		w := NewWaiter(AllCompleted)
-		w.Register(f, 0)
-		w.AddExternal(2)
-		w.Arm()
-		f.Finish(false)
-		assertFired(t, w, false, "external members pending")
-		w.Notify(2, OutcomeResult)
-		assertFired(t, w, false, "one external member pending")
-		w.Notify(1, OutcomeCancelled)
-		assertFired(t, w, true, "all done")
-		assertTake(t, w, 0, 2, 1)
-	})
-	t.Run("all-completed external only, notified before Arm", func(t *testing.T) {
-		w := NewWaiter(AllCompleted)
-		w.AddExternal(2)
-		w.Notify(0, OutcomeResult)
-		w.Notify(1, OutcomeException)
-		assertFired(t, w, false, "before Arm")
-		w.Arm()
-		assertFired(t, w, true, "at Arm")
-		assertTake(t, w, 0, 1)
-	})
-	t.Run("first-exception", func(t *testing.T) {
-		f := NewFuture()
-		w := NewWaiter(FirstException)
-		w.Register(f, 0)
-		w.AddExternal(3)
-		w.Arm()
-		w.Notify(1, OutcomeResult)
-		w.Notify(2, OutcomeCancelled)
-		assertFired(t, w, false, "no exception yet")
-		w.Notify(3, OutcomeException)
-		assertFired(t, w, true, "external exception")
-		assertTake(t, w, 1, 2, 3)
-	})
-	t.Run("first-completed", func(t *testing.T) {
-		f := NewFuture()
-		w := NewWaiter(FirstCompleted)
-		w.Register(f, 0)
-		w.AddExternal(1)
-		w.Arm()
-		assertFired(t, w, false, "nothing done")
-		w.Notify(1, OutcomeResult)
-		assertFired(t, w, true, "external done")
-		assertTake(t, w, 1)
-	})
-	t.Run("as-completed mixes", func(t *testing.T) {
-		fs := newFutures(2)
-		w := NewWaiter(AsCompleted)
-		registerAll(t, w, fs)
-		w.AddExternal(2)
-		w.Arm()
-		w.Notify(3, OutcomeResult)
-		fs[1].Finish(false)
-		assertTake(t, w, 3, 1)
-		w.Notify(2, OutcomeException)
-		fs[0].Finish(true)
-		assertTake(t, w, 2, 0)
-	})
+	runScripts(t, waiterScript{"all-completed", AllCompleted, 1, []wstep{
+		register(0), external(2), arm,
+		result(0), fired(false, "external members pending"),
+		notify(2, OutcomeResult), fired(false, "one external member pending"),
+		notify(1, OutcomeCancelled), fired(true, "all done"),
+		took(0, 2, 1),
+	}}, waiterScript{"all-completed external only, notified before Arm", AllCompleted, 0, []wstep{
+		external(2), notify(0, OutcomeResult), notify(1, OutcomeException),
+		fired(false, "before Arm"), arm, fired(true, "at Arm"),
+		took(0, 1),
+	}}, waiterScript{"first-exception", FirstException, 1, []wstep{
+		register(0), external(3), arm,
+		notify(1, OutcomeResult), notify(2, OutcomeCancelled), fired(false, "no exception yet"),
+		notify(3, OutcomeException), fired(true, "external exception"),
+		took(1, 2, 3),
+	}}, waiterScript{"first-completed", FirstCompleted, 1, []wstep{
+		register(0), external(1), arm, fired(false, "nothing done"),
+		notify(1, OutcomeResult), fired(true, "external done"),
+		took(1),
+	}}, waiterScript{"as-completed mixes", AsCompleted, 2, []wstep{
+		regAll, external(2), arm,
+		notify(3, OutcomeResult), result(1), took(3, 1),
+		notify(2, OutcomeException), exception(0), took(2, 0),
+	}})
 	t.Run("blocked wait woken by Notify", func(t *testing.T) {
 		w := NewWaiter(AllCompleted)
 		w.AddExternal(1)
@@ -652,30 +642,23 @@ func TestWaiterAsCompletedConcurrent(t *testing.T) {
 
 			total := n + ext
 			perm := rand.New(rand.NewSource(3)).Perm(total)
-			var wg sync.WaitGroup
-			for g := 0; g < goroutines; g++ {
-				wg.Add(1)
-				go func(g int) {
-					defer wg.Done()
-					for k := g; k < total; k += goroutines {
-						i := perm[k]
-						if i >= n {
-							w.Notify(i, Outcome(i%3))
-							continue
-						}
-						switch i % 3 {
-						case 0:
-							fs[i].Finish(false)
-						case 1:
-							fs[i].SetRunningOrNotifyCancel()
-							fs[i].Finish(true)
-						case 2:
-							fs[i].Cancel()
-							fs[i].SetRunningOrNotifyCancel()
-						}
-					}
-				}(g)
-			}
+			wait := striped(total, goroutines, func(k int) {
+				i := perm[k]
+				if i >= n {
+					w.Notify(i, Outcome(i%3))
+					return
+				}
+				switch i % 3 {
+				case 0:
+					fs[i].Finish(false)
+				case 1:
+					fs[i].SetRunningOrNotifyCancel()
+					fs[i].Finish(true)
+				case 2:
+					fs[i].Cancel()
+					fs[i].SetRunningOrNotifyCancel()
+				}
+			})
 
 			seen := make([]int, total)
 			got := 0
@@ -698,7 +681,7 @@ func TestWaiterAsCompletedConcurrent(t *testing.T) {
 					got++
 				}
 			}
-			wg.Wait()
+			wait()
 			for i, c := range seen {
 				if c != 1 {
 					t.Fatalf("index %d reported %d times", i, c)
@@ -719,20 +702,8 @@ func TestWaiterAsCompletedConcurrent(t *testing.T) {
 func TestWaiterConcurrentKinds(t *testing.T) {
 	const n = 300
 	t.Run("all-completed", func(t *testing.T) {
-		fs := newFutures(n)
-		w := NewWaiter(AllCompleted)
-		registerAll(t, w, fs)
-		w.Arm()
-		var wg sync.WaitGroup
-		for g := 0; g < 6; g++ {
-			wg.Add(1)
-			go func(g int) {
-				defer wg.Done()
-				for i := g; i < n; i += 6 {
-					completions[i%3].complete(fs[i])
-				}
-			}(g)
-		}
+		fs, w := armedWaiter(t, AllCompleted, n)
+		wait := striped(n, 6, func(i int) { completions[i%3].complete(fs[i]) })
 		if !w.Wait(-1) {
 			t.Fatal("Wait(-1) returned false")
 		}
@@ -741,30 +712,19 @@ func TestWaiterConcurrentKinds(t *testing.T) {
 				t.Fatalf("fired while member %d is %v", i, f.State())
 			}
 		}
-		wg.Wait()
+		wait()
 		if got := w.Take(); len(got) != n {
 			t.Fatalf("Take returned %d indices, want %d", len(got), n)
 		}
 	})
 	t.Run("first-exception", func(t *testing.T) {
-		fs := newFutures(n)
-		w := NewWaiter(FirstException)
-		registerAll(t, w, fs)
-		w.Arm()
+		fs, w := armedWaiter(t, FirstException, n)
 		const bad = 137
-		var wg sync.WaitGroup
-		for g := 0; g < 6; g++ {
-			wg.Add(1)
-			go func(g int) {
-				defer wg.Done()
-				for i := g; i < n; i += 6 {
-					if i != bad {
-						fs[i].Finish(false)
-					}
-				}
-			}(g)
-		}
-		wg.Wait()
+		striped(n, 6, func(i int) {
+			if i != bad {
+				fs[i].Finish(false)
+			}
+		})()
 		assertFired(t, w, false, "all but one finished with results")
 		go fs[bad].Finish(true)
 		if !w.Wait(mustHappen) {
@@ -780,6 +740,27 @@ func (f *Future) registrationsLocked() []waiterRef {
 		rs = append(rs, f.w0)
 	}
 	return append(rs, f.waiters...)
+}
+
+// registrations counts the waiters registered on f.
+func registrations(f *Future) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.registrationsLocked())
+}
+
+// assertNoRegistrations fails if a future of fs (nil ones: none) still
+// holds a registration.
+func assertNoRegistrations(t *testing.T, fs []*Future) {
+	t.Helper()
+	for i, f := range fs {
+		if f == nil {
+			continue
+		}
+		if n := registrations(f); n != 0 {
+			t.Fatalf("future %d still has %d registrations", i, n)
+		}
+	}
 }
 
 // RegisterAll over a set some of whose members are done already, some
@@ -834,17 +815,7 @@ func TestRegisterAllReportsEveryMemberOnce(t *testing.T) {
 			}
 		}
 		w.Close()
-		for i, f := range fs {
-			if f == nil {
-				continue
-			}
-			f.mu.Lock()
-			nr := len(f.registrationsLocked())
-			f.mu.Unlock()
-			if nr != 0 {
-				t.Fatalf("member %d keeps %d registrations", i, nr)
-			}
-		}
+		assertNoRegistrations(t, fs)
 	}
 }
 
@@ -918,19 +889,13 @@ func TestWaiterConcurrentRepeatedNotify(t *testing.T) {
 	w := NewWaiter(AllCompleted)
 	w.AddExternal(n)
 	w.Arm()
-	var wg sync.WaitGroup
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := 0; r < 10; r++ {
-				for i := 0; i < n; i++ {
-					w.Notify(i, OutcomeResult)
-				}
+	goN(8, func(int) {
+		for r := 0; r < 10; r++ {
+			for i := 0; i < n; i++ {
+				w.Notify(i, OutcomeResult)
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})()
 	if !w.Wait(-1) {
 		t.Fatal("not fired")
 	}

@@ -104,14 +104,7 @@ func gf_fut_force(h C.uintptr_t, state C.int, failed C.int) {
 //export gf_fut_add_listener
 func gf_fut_add_listener(h C.uintptr_t, owner C.uintptr_t) C.int {
 	done, stored := fut(h).AddListener(uintptr(owner))
-	var r C.int
-	if done {
-		r |= C.GF_LISTEN_DONE
-	}
-	if stored {
-		r |= C.GF_LISTEN_STORED
-	}
-	return r
+	return flagIf(done, C.GF_LISTEN_DONE) | flagIf(stored, C.GF_LISTEN_STORED)
 }
 
 // gf_fut_take_owner returns the stored owner word (and forgets it), or 0 if

@@ -111,12 +111,13 @@ func gf_tpool_counts(ph C.uintptr_t, queued, workers, idle, flags *C.int64_t) {
 
 // poolFlags packs a pool's state as GF_FLAG_* bits, for both pools.
 func poolFlags(shutdown, broken bool) C.int {
-	var f C.int
-	if shutdown {
-		f |= C.GF_FLAG_SHUTDOWN
+	return flagIf(shutdown, C.GF_FLAG_SHUTDOWN) | flagIf(broken, C.GF_FLAG_BROKEN)
+}
+
+// flagIf is bit if cond holds, else 0: for packing bools as C flag bits.
+func flagIf(cond bool, bit C.int) C.int {
+	if cond {
+		return bit
 	}
-	if broken {
-		f |= C.GF_FLAG_BROKEN
-	}
-	return f
+	return 0
 }

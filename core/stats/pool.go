@@ -57,6 +57,37 @@ type Pool struct {
 	wDied     atomic.Int64
 	// Made on the first task (a pool that never runs one costs no 15 KiB).
 	wait, run lazyHistogram
+	// The counters above, indexed as raw.n: in read's load order.
+	counters [nCounters]*atomic.Int64
+}
+
+// The counters as read loads them, in this order: a task's stages in
+// reverse flow order (finished, started, left the queue, submitted), then
+// the workers' exits before their starts, so alive is never negative.
+const (
+	cCompleted = iota
+	cFailedRun
+	cCancelRun
+	cStarted
+	cCancelQ
+	cFailedQ
+	cSubmitted
+	cWReplaced
+	cWDied
+	cWExited
+	cWStarted
+	cHighWater
+	nCounters
+)
+
+// indexCounters fills p.counters (once, before the pool is shared).
+func (p *Pool) indexCounters() {
+	p.counters = [nCounters]*atomic.Int64{
+		cCompleted: &p.completed, cFailedRun: &p.failedRun, cCancelRun: &p.cancelRun,
+		cStarted: &p.started, cCancelQ: &p.cancelQ, cFailedQ: &p.failedQ,
+		cSubmitted: &p.submitted, cWReplaced: &p.wReplaced, cWDied: &p.wDied,
+		cWExited: &p.wExited, cWStarted: &p.wStarted, cHighWater: &p.highWater,
+	}
 }
 
 // ID is the pool's process-unique id (1, 2, ...).
@@ -151,11 +182,10 @@ type Snapshot struct {
 	Wait, Run                                                  Latency
 }
 
-// raw is one ordered read of the counters.
+// raw is one ordered read of the counters (n: indexed by the c* constants).
 type raw struct {
-	completed, failedRun, cancelRun, started, cancelQ, failedQ, submitted int64
-	wExited, wReplaced, wDied, wStarted, highWater                        int64
-	wait, run                                                             counts
+	n         [nCounters]int64
+	wait, run counts
 }
 
 // read loads the counters in reverse flow order (see the package doc).
@@ -166,35 +196,26 @@ func (p *Pool) read(r *raw) {
 	if h := p.run.p.Load(); h != nil {
 		h.addTo(&r.run)
 	}
-	r.completed += p.completed.Load()
-	r.failedRun += p.failedRun.Load()
-	r.cancelRun += p.cancelRun.Load()
-	r.started += p.started.Load()
-	r.cancelQ += p.cancelQ.Load()
-	r.failedQ += p.failedQ.Load()
-	r.submitted += p.submitted.Load()
-	// Workers: exits before starts, so alive is never negative.
-	r.wReplaced += p.wReplaced.Load()
-	r.wDied += p.wDied.Load()
-	r.wExited += p.wExited.Load()
-	r.wStarted += p.wStarted.Load()
-	r.highWater += p.highWater.Load()
+	for i, c := range &p.counters { // in index order: see the c* constants
+		r.n[i] += c.Load()
+	}
 }
 
 func (r *raw) snapshot() Snapshot {
 	k := nsPerTick()
+	n := &r.n
 	return Snapshot{
-		Submitted:       r.submitted,
-		Queued:          r.submitted - r.started - r.cancelQ - r.failedQ,
-		Running:         r.started - r.completed - r.failedRun - r.cancelRun,
-		Completed:       r.completed,
-		Failed:          r.failedRun + r.failedQ,
-		Cancelled:       r.cancelRun + r.cancelQ,
-		WorkersAlive:    r.wStarted - r.wExited,
-		WorkersStarted:  r.wStarted,
-		WorkersReplaced: r.wReplaced,
-		WorkersDied:     r.wDied,
-		QueueHighWater:  r.highWater,
+		Submitted:       n[cSubmitted],
+		Queued:          n[cSubmitted] - n[cStarted] - n[cCancelQ] - n[cFailedQ],
+		Running:         n[cStarted] - n[cCompleted] - n[cFailedRun] - n[cCancelRun],
+		Completed:       n[cCompleted],
+		Failed:          n[cFailedRun] + n[cFailedQ],
+		Cancelled:       n[cCancelRun] + n[cCancelQ],
+		WorkersAlive:    n[cWStarted] - n[cWExited],
+		WorkersStarted:  n[cWStarted],
+		WorkersReplaced: n[cWReplaced],
+		WorkersDied:     n[cWDied],
+		QueueHighWater:  n[cHighWater],
 		Wait:            r.wait.latency(k),
 		Run:             r.run.latency(k),
 	}

@@ -21,6 +21,7 @@ func NewPool(kind string) *Pool {
 	defer reg.Unlock()
 	reg.next++
 	p := &Pool{id: reg.next, kind: kind}
+	p.indexCounters()
 	reg.live[p.id] = p
 	return p
 }
@@ -70,10 +71,10 @@ func Global() Snapshot {
 
 // fold adds one consistent read of p into r (high-water mark: the largest).
 func fold(r *raw, p *Pool) {
-	hw := r.highWater
-	r.highWater = 0
+	hw := r.n[cHighWater]
+	r.n[cHighWater] = 0
 	p.read(r) // adds to r's counters
-	if hw > r.highWater {
-		r.highWater = hw
+	if hw > r.n[cHighWater] {
+		r.n[cHighWater] = hw
 	}
 }
