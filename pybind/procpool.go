@@ -60,9 +60,9 @@ func gf_proc_submit(ph C.uintptr_t, fh C.uintptr_t, buf unsafe.Pointer, n C.int6
 	return submitResult(proc(ph).SubmitPriority(fut(fh), payload, timeout, int64(prio)))
 }
 
-// gf_proc_spawn_failed gives back a worker start reserved by a submit or an
-// EvSpawn that the Python side could not make; the pool breaks if no
-// worker is left to run its queue.
+// gf_proc_spawn_failed gives back a worker start (reserved by a submit, an
+// EvSpawn or gf_proc_reserve) that the Python side could not make; the pool
+// breaks if no worker is left to run its queue.
 //
 //export gf_proc_spawn_failed
 func gf_proc_spawn_failed(ph C.uintptr_t) { proc(ph).SpawnFailed() }
@@ -116,16 +116,16 @@ func gf_proc_counts(ph C.uintptr_t, queued, inflight, workers, completed, flags 
 	*flags = C.int64_t(poolFlags(c.Shutdown, c.Broken))
 }
 
-// gf_proc_break breaks the pool (a result that could not be decoded): every
-// queued and in-flight future fails and EvBroken tells the controller to
-// terminate the workers.
+// gf_proc_break breaks the pool (a result that could not be decoded, or
+// Ctrl-C: process.py's _Controller.interrupt): every queued and in-flight
+// future fails and EvBroken tells the controller to terminate the workers.
 //
 //export gf_proc_break
 func gf_proc_break(ph C.uintptr_t) { proc(ph).Break() }
 
 // gf_proc_reserve reserves up to n worker starts now and returns how many
-// the caller may make; it calls gf_proc_add_worker or gf_proc_spawn_failed
-// for each.
+// the caller may make; the caller then calls gf_proc_add_worker or
+// gf_proc_spawn_failed for each one.
 //
 //export gf_proc_reserve
 func gf_proc_reserve(ph C.uintptr_t, n C.int64_t) C.int64_t {

@@ -46,8 +46,8 @@ func gf_waiter_register(wh C.uintptr_t, futs *C.uintptr_t, n C.int64_t, out *C.u
 //export gf_waiter_add_external
 func gf_waiter_add_external(wh C.uintptr_t, n C.int64_t) { waiter(wh).AddExternal(int(n)) }
 
-// gf_waiter_arm ends registration (an ALL_COMPLETED waiter may fire from
-// now on).
+// gf_waiter_arm ends registration: from now on an ALL_COMPLETED or
+// FIRST_EXCEPTION waiter may fire for its last member (core.Waiter.Arm).
 //
 //export gf_waiter_arm
 func gf_waiter_arm(wh C.uintptr_t) { waiter(wh).Arm() }

@@ -48,18 +48,22 @@ def outcome(fn, *args, **kwargs):
 
 def forked(child):
     """Runs child() in a forked process, which exits with the code child()
-    returns (an int, 0 when it saw what it should; 1 if it raised) and also
-    writes that code on a pipe. Returns (the byte read from the pipe, the
-    child's exit code)."""
+    returns (an int from 0 to 255, 0 when it saw what it should; 1 if it
+    raised or returned anything else) and also writes that code on a pipe.
+    Returns (the byte read from the pipe, the child's exit code)."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            code = int(child())
+            got = child()
+            if type(got) is int and 0 <= got <= 255:
+                code = got
         finally:
-            os.write(w, bytes([code]))
-            os._exit(code)   # never back into pytest in the child
+            try:
+                os.write(w, bytes([code]))
+            finally:
+                os._exit(code)   # never back into pytest in the child
     os.close(w)
     _, status = os.waitpid(pid, 0)
     try:

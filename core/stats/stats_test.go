@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -271,5 +272,27 @@ func BenchmarkNewClose(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		p := NewPool(KindThread)
 		p.Close()
+	}
+}
+
+// read goes through p.counters: every entry must be set, each to its own
+// counter (a c* constant added without its entry in indexCounters would
+// compile and leave a nil that read dereferences).
+func TestCountersIndexed(t *testing.T) {
+	p := NewPool(KindThread)
+	defer p.Close()
+	seen := map[*atomic.Int64]int{}
+	for i, c := range p.counters {
+		if c == nil {
+			t.Fatalf("counter %d has no entry in indexCounters", i)
+		}
+		if j, dup := seen[c]; dup {
+			t.Fatalf("counters %d and %d are the same field", j, i)
+		}
+		seen[c] = i
+	}
+	p.Submitted(1)
+	if s := p.Snapshot(); s.Submitted != 1 || s.Queued != 1 {
+		t.Fatalf("a submit read through the table: %+v", s)
 	}
 }

@@ -1,6 +1,7 @@
 # Type information for gofutures: the signatures of typeshed's
-# concurrent.futures stubs, plus gofutures' additions (see thread.pyi,
-# process.pyi and _stats.py, whose dataclasses carry their own annotations).
+# concurrent.futures stubs, plus gofutures' additions (see _executor.pyi for
+# what both executors add, thread.pyi, process.pyi, and _stats.py, whose
+# dataclasses carry their own annotations).
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future as _StdFuture
