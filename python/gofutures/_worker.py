@@ -22,6 +22,8 @@ from concurrent.futures.process import _ExceptionWithTraceback
 from multiprocessing.reduction import ForkingPickler
 from pickle import loads
 
+from . import _forkstreams
+
 _HEADER = struct.Struct(">QBQ")
 _HSIZE = _HEADER.size
 _T, _Q, _R, _E = ord("T"), ord("Q"), ord("R"), ord("E")
@@ -146,6 +148,10 @@ def _over_memory(bound, reader):
 
 def run(task_conn, result_conn, initializer, initargs, close_fds=(), max_memory=None):
     """The worker's main function (the target of its Process)."""
+    if close_fds:
+        # Made by fork (only a fork worker has the parent's ends to close):
+        # first, the standard streams another thread was writing to then.
+        _forkstreams.repair()
     # SIGINT arrives blocked (process.py, _spawn_one): a Ctrl-C since the
     # fork is delivered now, to the handler.
     signal.signal(signal.SIGINT, _on_sigint)
