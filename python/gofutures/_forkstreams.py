@@ -34,15 +34,25 @@ _orphans = []
 _NAMES = ("stdout", "stderr", "__stdout__", "__stderr__")
 
 
+def _touch(buf):
+    try:
+        buf.write(b"")
+    except BaseException:
+        pass   # (a closed stream, say: not stuck, and nothing to report)
+
+
 def _stuck(stream):
     """Whether stream's buffer lock is held (by a thread fork left behind):
     a zero-length write, which only takes the lock, does not return."""
     buf = getattr(stream, "buffer", None)
     if not isinstance(stream, io.TextIOWrapper) or not isinstance(
-            buf, (io.BufferedWriter, io.BufferedRandom)):
+            buf, (io.BufferedWriter, io.BufferedRandom)) or stream.closed:
         return False   # not a stream this module knows how to remake
-    probe = threading.Thread(target=buf.write, args=(b"",), daemon=True)
-    probe.start()
+    probe = threading.Thread(target=_touch, args=(buf,), daemon=True)
+    try:
+        probe.start()
+    except RuntimeError:
+        return False   # no thread to spare: leave the stream as it is
     probe.join(_PROBE)
     return probe.is_alive()   # (if so, it waits for ever: daemon, never joined)
 
