@@ -4,9 +4,11 @@ fork() copies only the calling thread. If another thread of the parent was
 inside a write to sys.stdout or sys.stderr at that moment (a done-callback's
 print, or the traceback a pool's service thread logs for a callback that
 raised, or any thread's logging), the child's copy of that stream's buffer
-lock is held by a thread that does not exist there. The child's first write
-to it, and multiprocessing's flush of both streams when the worker ends,
-would then wait for ever, and so would the parent's shutdown(wait=True).
+lock is held by a thread that does not exist there. The child's writes to
+it, and multiprocessing's flush of both streams when the worker ends, would
+then wait for ever (measured from CPython 3.14 on; 3.11's child finds the
+lock free), and so would the parent's shutdown(wait=True). (What multiprocessing itself does in the child
+before the worker's code runs, such as closing stdin, is out of reach here.)
 
 The stdlib's fork workers have the same hazard. gofutures widens its window:
 a result reaches the caller straight from Go while the pool's service thread
@@ -24,7 +26,8 @@ import threading
 
 # How long a zero-length write may take before its stream counts as stuck.
 # A write that merely runs late on a loaded machine makes the worker replace
-# a stream that was fine: harmless (same descriptor, nothing buffered yet).
+# a stream that was fine: harmless (same descriptor; what the parent left
+# unflushed in the copy is not written twice).
 _PROBE = 0.5
 
 # Replaced streams are kept, never flushed, closed or freed: each of those
@@ -34,9 +37,14 @@ _orphans = []
 _NAMES = ("stdout", "stderr", "__stdout__", "__stderr__")
 
 
-def _touch(buf):
+def _touch(buf, reentrant):
     try:
         buf.write(b"")
+    except RuntimeError:
+        # "reentrant call": the lock's owner is this thread's id. It is the
+        # dead writer's: a new thread often gets the stack, and the id, of
+        # the parent's newest one.
+        reentrant.append(True)
     except BaseException:
         pass   # (a closed stream, say: not stuck, and nothing to report)
 
@@ -48,13 +56,14 @@ def _stuck(stream):
     if not isinstance(stream, io.TextIOWrapper) or not isinstance(
             buf, (io.BufferedWriter, io.BufferedRandom)) or stream.closed:
         return False   # not a stream this module knows how to remake
-    probe = threading.Thread(target=_touch, args=(buf,), daemon=True)
+    reentrant = []
+    probe = threading.Thread(target=_touch, args=(buf, reentrant), daemon=True)
     try:
         probe.start()
     except RuntimeError:
         return False   # no thread to spare: leave the stream as it is
     probe.join(_PROBE)
-    return probe.is_alive()   # (if so, it waits for ever: daemon, never joined)
+    return probe.is_alive() or bool(reentrant)   # (alive: it waits for ever, never joined)
 
 
 def _remake(stream):
@@ -69,14 +78,19 @@ def _remake(stream):
 def repair():
     """Replaces every stuck standard stream of this (just forked) process,
     in sys and in logging's stream handlers."""
-    fresh = {}
+    fresh, seen = {}, set()
     for name in _NAMES:
         old = getattr(sys, name, None)
-        if old is None or id(old) in fresh:
+        if old is None or id(old) in seen:
             continue
+        seen.add(id(old))
         if _stuck(old):
+            try:
+                new = _remake(old)
+            except (OSError, ValueError, AttributeError):
+                continue   # (its descriptor is gone, say): left as it is
             _orphans.append(old)
-            fresh[id(old)] = _remake(old)
+            fresh[id(old)] = new
     if not fresh:
         return
     for name in _NAMES:

@@ -2,15 +2,13 @@
 
 fork() copies only the forking thread, so the child's copy of a stream's
 buffer lock that another thread held at that moment is never released: the
-worker's first write to the stream, and multiprocessing's flush of the
-standard streams when the worker ends, wait for ever, and so does the
-parent's shutdown(wait=True). It happened in CI: a done-callback's logged
+worker's writes to the stream and multiprocessing's flush of the standard
+streams when the worker ends wait for ever (from CPython 3.14 on; 3.11's
+child finds the lock free), and so does the parent's shutdown(wait=True). It happened in CI: a done-callback's logged
 traceback (on a pool's service thread) overlapped the fork of a new pool's
 worker. A gofutures fork worker replaces such a stream
-(python/gofutures/_forkstreams.py); the stdlib's hangs. The child blocks on
-that lock from CPython 3.14 on (measured: 3.14 and 3.15 hang without the
-repair; 3.11's child does not block there), so on older versions this test
-passes either way.
+(python/gofutures/_forkstreams.py); the stdlib's hangs. The worker's task
+writes to stderr itself and reports how many streams the worker replaced.
 
 The script makes the moment certain: its stderr is a full pipe, and a hook
 that runs just before fork() starts a thread whose write blocks there,
@@ -76,8 +74,17 @@ def after_in_parent():
     threading.Thread(target=drain, daemon=True).start()
 os.register_at_fork(before=before, after_in_parent=after_in_parent)
 
+def task():
+    # The worker writes to stderr itself (which waits for ever on the
+    # orphaned lock unless the stream was replaced) and says how many
+    # streams it replaced (stderr is also __stderr__: one).
+    sys.stderr.write("from the worker\n")
+    sys.stderr.flush()
+    from gofutures import _forkstreams
+    return len(_forkstreams._orphans)
+
 ex = cf.ProcessPoolExecutor(1, mp_context=mp.get_context("fork"))
-print("result", ex.submit(abs, -7).result(timeout=30), flush=True)
+print("result", ex.submit(task).result(timeout=30), flush=True)
 ex.shutdown()
 print("shut down", flush=True)
 os._exit(0)
@@ -101,4 +108,10 @@ def test_fork_worker_survives_a_stderr_write_in_another_thread(tmp_path):
             p.wait()
         out.seek(0)
         lines = out.read().splitlines()
-    assert (rc, lines) == (0, ["result 7", "shut down"])
+    if rc == 95:
+        pytest.skip("this kernel does not name where a thread sleeps (/proc/*/wchan)")
+    # The orphaned lock stops the child from 3.14 on (measured on 3.14 and
+    # 3.15, which hang here without the repair); 3.11's child finds it free
+    # and has nothing to replace.
+    replaced = ["result 1"] if sys.version_info >= (3, 14) else ["result 0", "result 1"]
+    assert rc == 0 and lines[0] in replaced and lines[1:] == ["shut down"], (rc, lines)
