@@ -110,8 +110,8 @@ def test_fork_worker_survives_a_stderr_write_in_another_thread(tmp_path):
         lines = out.read().splitlines()
     if rc == 95:
         pytest.skip("this kernel does not name where a thread sleeps (/proc/*/wchan)")
-    # The orphaned lock stops the child from 3.14 on (measured on 3.14 and
-    # 3.15, which hang here without the repair); 3.11's child finds it free
-    # and has nothing to replace.
+    # The orphaned lock stops the child from 3.14 on (measured on 3.14,
+    # which hangs here without the repair); 3.11's child finds it free and
+    # has nothing to replace.
     replaced = ["result 1"] if sys.version_info >= (3, 14) else ["result 0", "result 1"]
     assert rc == 0 and lines[0] in replaced and lines[1:] == ["shut down"], (rc, lines)
